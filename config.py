@@ -1,0 +1,128 @@
+"""Configuration classes. Every setting can be overridden from the environment.
+
+The classes are never edited for a deployment: set environment variables instead.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _int(name, default):
+    return int(_env(name, default))
+
+
+def _bool(name, default=False):
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    TIMEZONE = _env("TIMEZONE", "Asia/Kolkata")
+    PORT = _int("PORT", 5000)
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en", "hi")
+
+    # Sessions and sign-in
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "30 per minute")
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Uploads
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+    IMPORT_MAX_UNCOMPRESSED_BYTES = _int("IMPORT_MAX_UNCOMPRESSED_BYTES", 50 * 1024 * 1024)
+    IMPORT_MAX_ZIP_ENTRIES = _int("IMPORT_MAX_ZIP_ENTRIES", 200)
+    IMPORT_MAX_ZIP_RATIO = _int("IMPORT_MAX_ZIP_RATIO", 100)
+
+    # The rules of DESIGN.md: thresholds are settings, not literals in code.
+    AT_RISK_WINDOW_DAYS = _int("AT_RISK_WINDOW_DAYS", 14)
+    STALE_DAYS = _int("STALE_DAYS", 30)
+    SLA_CRITICAL_DAYS = _int("SLA_CRITICAL_DAYS", 3)
+    SLA_HIGH_DAYS = _int("SLA_HIGH_DAYS", 7)
+    SLA_MEDIUM_DAYS = _int("SLA_MEDIUM_DAYS", 14)
+    SLA_LOW_DAYS = _int("SLA_LOW_DAYS", 30)
+    CERTIFICATE_WARNING_DAYS = _int("CERTIFICATE_WARNING_DAYS", 30)
+    WEBSITE_STALE_DAYS = _int("WEBSITE_STALE_DAYS", 90)
+    ESCALATE_TO_NIC_DAYS = _int("ESCALATE_TO_NIC_DAYS", 7)
+    ESCALATE_TO_SECRETARY_DAYS = _int("ESCALATE_TO_SECRETARY_DAYS", 14)
+
+    # Scheduler and mail
+    SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
+    SCAN_INTERVAL_MINUTES = _int("SCAN_INTERVAL_MINUTES", 15)
+    DIGEST_HOUR = _int("DIGEST_HOUR", 8)
+    SCHEDULER_LEASE_SECONDS = _int("SCHEDULER_LEASE_SECONDS", 60)
+    HEALTH_CHECKS = _bool("HEALTH_CHECKS", False)
+    HEALTH_CHECK_TIMEOUT_SECONDS = float(_env("HEALTH_CHECK_TIMEOUT_SECONDS", 10))
+    HEALTH_CHECK_CONCURRENCY = _int("HEALTH_CHECK_CONCURRENCY", 4)
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "roadmap-tracker@localhost")
+    MAIL_TIMEOUT_SECONDS = float(_env("MAIL_TIMEOUT_SECONDS", 10))
+    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+
+    DEMO_PASSWORD = _env("DEMO_PASSWORD", "demo")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = _bool("FLASK_DEBUG", False)
+    SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SCHEDULER_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+    MAIL_SERVER = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls):
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not _env(name)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration refuses to start without " + ", ".join(missing)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class(name=None):
+    """The configuration class named by ``name`` or the ``TRACKER_ENV`` variable."""
+    name = name or _env("TRACKER_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown TRACKER_ENV {name!r}; use one of {sorted(CONFIGS)}") from None

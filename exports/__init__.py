@@ -1,0 +1,1 @@
+"""Excel workbooks: one module per workbook, pure functions that return bytes."""

@@ -1,0 +1,103 @@
+from models import AuditLog, Department, User
+from tests import factories
+from tracker.extensions import db
+
+
+def test_create_user_with_password(runner, client, auth):
+    result = runner.invoke(args=["create-user", "Officer@Test.Example", "--role", "nic",
+                                 "--password", "s3cret-pass", "--name", "N. Officer"])
+    assert result.exit_code == 0, result.output
+    assert "Created nic officer@test.example" in result.output
+    user = db.session.execute(db.select(User).filter_by(email="officer@test.example")).scalar_one()
+    assert user.role == "nic" and user.name == "N. Officer"
+    assert auth.sign_in("officer@test.example", "s3cret-pass").status_code == 302
+    assert "N. Officer" in client.get("/").get_data(as_text=True)
+    assert db.session.execute(db.select(AuditLog).filter_by(action="create", entity="user")).scalar()
+
+
+def test_create_user_prompts_for_password(runner):
+    result = runner.invoke(args=["create-user", "p@test.example", "--role", "viewer"],
+                           input="pass-word-1\npass-word-1\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(db.select(User).filter_by(email="p@test.example")).scalar_one()
+    assert user.check_password("pass-word-1")
+
+
+def test_create_nodal_needs_a_known_department(runner):
+    result = runner.invoke(args=["create-user", "n@test.example", "--role", "nodal", "--password", "x" * 10])
+    assert result.exit_code != 0
+    assert "needs a department" in result.output
+    result = runner.invoke(args=["create-user", "n@test.example", "--role", "nodal",
+                                 "--department", "nope", "--password", "x" * 10])
+    assert result.exit_code != 0
+    assert "no department with code 'nope'" in result.output
+    assert db.session.execute(db.select(User)).first() is None
+
+
+def test_create_nodal_with_department(runner):
+    factories.department("health")
+    result = runner.invoke(args=["create-user", "n@test.example", "--role", "nodal",
+                                 "--department", "health", "--password", "x" * 10])
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(db.select(User)).scalar_one()
+    assert user.department.code == "health"
+
+
+def test_duplicate_email_refused(runner):
+    factories.user("nic", email="dup@test.example")
+    result = runner.invoke(args=["create-user", "dup@test.example", "--role", "nic", "--password", "x" * 10])
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+
+
+def test_unknown_role_refused(runner):
+    result = runner.invoke(args=["create-user", "r@test.example", "--role", "king", "--password", "x"])
+    assert result.exit_code != 0
+    assert "Invalid value for '--role'" in result.output
+
+
+def test_commands_have_help(runner):
+    for command in (["create-user"], ["seed-demo"], ["db", "upgrade"], ["serve"]):
+        result = runner.invoke(args=command + ["--help"])
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+
+
+def test_seed_demo_twice_gives_the_same_counts(runner):
+    from tracker import demo
+
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    counts = demo.counts()
+    assert counts["departments"] >= 30
+    assert counts["milestones"] == 400
+    assert counts["services"] >= 140
+    assert counts["bottlenecks"] == 60
+    assert counts["review_meetings"] == 2
+    assert "secretary@ladakh.example" in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert demo.counts() == counts
+
+
+def test_seed_demo_shows_a_mix_of_health(runner, app):
+    from tracker import clock, reports
+    from tracker.settings import thresholds
+
+    runner.invoke(args=["seed-demo"])
+    summaries = reports.department_summaries(clock.today(), thresholds())
+    totals = {}
+    for s in summaries:
+        for health, n in s.counts.items():
+            totals[health] = totals.get(health, 0) + n
+    for health in ("done", "on_track", "at_risk", "overdue"):
+        assert totals[health] >= 10, totals
+    statuses = {s.plan_status for s in summaries}
+    assert {"approved", "submitted", "returned", "draft", "missing"} <= statuses
+
+
+def test_seed_demo_if_empty_skips_a_loaded_database(runner):
+    factories.department("x")
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "nothing to do" in result.output
+    assert db.session.execute(db.select(db.func.count(Department.id))).scalar() == 1

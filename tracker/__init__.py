@@ -1,0 +1,95 @@
+"""Roadmap Tracker: the application factory.
+
+``create_app`` only wires things together: it never writes to the database and never
+starts the scheduler (``flask --app tracker serve`` and ``flask --app tracker scheduler`` do).
+"""
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None, config_name=None):
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    config_cls = config_module.config_class("testing" if test_config is not None and config_name is None else config_name)
+    if hasattr(config_cls, "check"):
+        config_cls.check()
+    app.config.from_object(config_cls)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_templating(app)
+    register_security(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    register_logging(app)
+    return app
+
+
+def register_extensions(app):
+    import models  # noqa: F401  (every model on the metadata, for Alembic and create_all)
+    from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from tracker.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "translations"))
+
+
+def register_blueprints(app):
+    from views import register_blueprints as register
+
+    register(app)
+
+
+def register_templating(app):
+    from tracker import templating
+
+    templating.init_app(app)
+
+
+def register_security(app):
+    from tracker import security
+
+    security.init_app(app)
+
+
+def register_errorhandlers(app):
+    from tracker import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app):
+    from tracker import cli
+
+    cli.init_app(app)
+
+
+def register_logging(app):
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )

@@ -1,0 +1,49 @@
+"""Extensions, made once without an app and bound in ``create_app``."""
+import sqlite3
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+babel = Babel()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    """SQLite: foreign keys on, WAL, a busy timeout, and transactions we begin ourselves."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(connection):
+    """Write transactions take the write lock up front, so two writers queue on the
+    busy timeout instead of failing with "database is locked" when a read upgrades."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
