@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := tracker
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint bench clean translations
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,22 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-venv: $(BIN)/.installed
+## The Hindi catalogue, compiled from translations/*/LC_MESSAGES/messages.po (the .mo is not committed).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -d translations
+
+venv: $(BIN)/.installed $(CATALOGUES)
+
+## Re-extract every interface string into translations/messages.pot and update each catalogue;
+## then translate the new entries (empty msgstr) in translations/hi/LC_MESSAGES/messages.po.
+translations: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+		--project "Roadmap Tracker" --version 0.1 --msgid-bugs-address "" \
+		-o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d translations
 
 ## Start the app and its scheduler on SQLite (instance/tracker.db), demo data loaded the first time.
 run: venv
@@ -30,4 +45,4 @@ test: venv
 	fi
 
 clean:
-	rm -rf $(VENV) instance/*.db* .pytest_cache
+	rm -rf $(VENV) instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo

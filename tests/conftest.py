@@ -24,6 +24,12 @@ def pytest_report_header(config):
     return f"database backend: {BACKEND}"
 
 
+def pytest_sessionstart(session):
+    from tracker.i18n import compile_catalogues
+
+    compile_catalogues()  # `make` compiles them; a bare `python -m pytest` must not see stale ones
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if BACKEND == "postgresql":

@@ -41,14 +41,17 @@ def create_app(test_config=None, config_name=None):
 def register_extensions(app):
     import models  # noqa: F401  (every model on the metadata, for Alembic and create_all)
     from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from tracker.i18n import select_locale
+    from flask_babel import gettext
+
+    from tracker.i18n import N_, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = N_("Please sign in to see this page.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     csrf.init_app(app)

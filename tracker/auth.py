@@ -9,6 +9,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
@@ -18,11 +20,12 @@ from models import User
 from models.base import utcnow
 from tracker import audit
 from tracker.extensions import db, limiter, login_manager
+from tracker.i18n import N_
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("tracker.auth")
 
-FAILED_MESSAGE = "Sign-in failed: the e-mail or password is wrong, or the account is locked."
+FAILED_MESSAGE = N_("Sign-in failed: the e-mail or password is wrong, or the account is locked.")
 
 
 @login_manager.user_loader
@@ -38,9 +41,16 @@ def load_user(user_id):
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField("Sign in")
+    email = EmailField(_l("E-mail"), validators=[
+        DataRequired(_l("Enter your e-mail address.")),
+        Email(_l("Enter an e-mail address like name@example.gov.in.")),
+        Length(max=254, message=_l("The e-mail address is too long.")),
+    ])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password.")),
+        Length(max=200, message=_l("The password is too long.")),
+    ])
+    submit = SubmitField(_l("Sign in"))
 
 
 def authenticate(email, password, now=None):
@@ -95,12 +105,16 @@ def sign_in():
         user = authenticate(form.email.data, form.password.data)
         db.session.commit()
         if user is not None:
+            locale = session.get("locale")
             session.clear()  # a new session: nothing from before sign-in survives
+            if locale:  # but the language just chosen on this page is kept, and saved
+                session["locale"] = user.locale = locale
+                db.session.commit()
             login_user(user, remember=False)
             log.info("sign-in: %s from %s", user.email, request.remote_addr)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         log.info("sign-in failed for %r from %s", form.email.data, request.remote_addr)
-        flash(FAILED_MESSAGE, "error")
+        flash(gettext(FAILED_MESSAGE), "error")
         return render_template("auth/sign_in.html", form=form), 401
     return render_template("auth/sign_in.html", form=form), 400 if form.errors else 200
 
@@ -112,7 +126,11 @@ def sign_out():
     user.session_version += 1  # refuses every cookie issued before this moment
     audit.record("sign_out", "user", user.id, user=user)
     db.session.commit()
+    message = gettext("You have signed out.")
+    locale = session.get("locale") or user.locale
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    if locale:
+        session["locale"] = locale  # the sign-in page stays in the user's language
+    flash(message, "info")
     return redirect(url_for("auth.sign_in"))

@@ -1,18 +1,21 @@
 """Error pages: HTML for the pages, JSON for the API."""
 from flask import jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from tracker.i18n import N_
+
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please sign in.",
-    403: "You are not allowed to do this.",
-    404: "There is no such page, or it is not yours to see.",
-    405: "This address does not accept that kind of request.",
-    409: "Someone else changed this record first.",
-    413: "The file or request is too large.",
-    429: "Too many requests. Please wait a minute and try again.",
-    500: "Something went wrong on our side. It has been logged.",
+    400: N_("The request could not be understood."),
+    401: N_("Please sign in."),
+    403: N_("You are not allowed to do this."),
+    404: N_("There is no such page, or it is not yours to see."),
+    405: N_("This address does not accept that kind of request."),
+    409: N_("Someone else changed this record first."),
+    413: N_("The file or request is too large."),
+    429: N_("Too many requests. Please wait a minute and try again."),
+    500: N_("Something went wrong on our side. It has been logged."),
 }
 
 
@@ -23,8 +26,8 @@ def wants_json():
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, "The form had expired or was not sent from this site. "
-                                 "Please go back, reload the page and try again.")
+        return render_error(400, N_("The form had expired or was not sent from this site. "
+                                    "Please go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error):
@@ -49,4 +52,4 @@ def render_error(code, message):
                  422: "validation_error", 429: "rate_limited", 500: "server_error"}
         return jsonify(error={"code": names.get(code, str(code)), "message": message,
                               "fields": {}}), code
-    return render_template("error.html", code=code, message=message), code
+    return render_template("error.html", code=code, message=gettext(message)), code

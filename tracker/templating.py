@@ -4,7 +4,7 @@ from datetime import date, datetime
 from flask_babel import get_locale
 from flask_login import current_user
 
-from tracker import permissions, rules
+from tracker import i18n, permissions, rules
 from tracker.clock import local_date
 
 
@@ -28,18 +28,15 @@ def format_datetime(value):
     return local.strftime("%d-%m-%Y %H:%M")
 
 
-def label(value):
-    """A stored code as words: 'in_progress' → 'In progress'."""
-    if value is None:
-        return ""
-    return str(value).replace("_", " ").capitalize()
-
-
 def init_app(app):
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["label"] = label
-    app.jinja_env.globals["HEALTH_LABELS"] = rules.HEALTH_LABELS
+    app.jinja_env.filters["label"] = i18n.label
+    # The words of the rules, in the reader's language (lazy: translated when rendered).
+    app.jinja_env.globals["HEALTH_LABELS"] = {
+        code: i18n.LABELS.get(code, words) for code, words in rules.HEALTH_LABELS.items()
+    }
+    app.jinja_env.globals["ROLE_LABELS"] = i18n.ROLE_LABELS
 
     @app.context_processor
     def inject():

@@ -26,12 +26,15 @@ def set_language():
     """Switch the interface language; remembered in the session and, when signed in, the profile."""
     from flask import current_app
 
+    from flask_babel import refresh
+
     code = request.form.get("language", "")
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
+        refresh()  # the locale chosen for this request so far is no longer the user's
     from tracker.auth import safe_next
 
     return redirect(safe_next(request.form.get("next")) or url_for("home.index"))
