@@ -194,3 +194,30 @@ def test_the_date_filter_shows_day_month_year():
     from tracker.templating import format_date
 
     assert format_date(date(2026, 3, 7)) == "07-03-2026"
+
+
+def test_the_browser_language_is_used_until_one_is_chosen(app, client):
+    html = client.get("/sign-in", headers={"Accept-Language": "hi-IN,hi;q=0.9,en;q=0.5"})
+    assert '<html lang="hi">' in html.get_data(as_text=True)
+    client.post("/language", data={"language": "en", "next": "/sign-in"})
+    html = client.get("/sign-in", headers={"Accept-Language": "hi-IN,hi;q=0.9"})
+    assert '<html lang="en">' in html.get_data(as_text=True)
+
+
+def test_an_unknown_language_is_ignored_and_next_stays_on_this_site(app, client):
+    response = client.post("/language", data={"language": "xx", "next": "https://evil.example/"})
+    assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
+    assert '<html lang="en">' in client.get("/sign-in").get_data(as_text=True)
+
+
+def test_stored_codes_are_shown_in_the_readers_language(app):
+    from flask_babel import force_locale
+
+    from tracker.i18n import label
+
+    with app.test_request_context():
+        assert label("in_progress") == "In progress"
+        assert label("something_new") == "Something new"  # not in the catalogue: as words
+        with force_locale("hi"):
+            assert label("in_progress") == "प्रगति पर"
+            assert label("overdue") == "समय सीमा पार"

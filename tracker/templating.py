@@ -28,10 +28,13 @@ def format_datetime(value):
     return local.strftime("%d-%m-%Y %H:%M")
 
 
+label = i18n.label  # a stored code as words, in the reader's language
+
+
 def init_app(app):
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["label"] = i18n.label
+    app.jinja_env.filters["label"] = label
     # The words of the rules, in the reader's language (lazy: translated when rendered).
     app.jinja_env.globals["HEALTH_LABELS"] = {
         code: i18n.LABELS.get(code, words) for code, words in rules.HEALTH_LABELS.items()

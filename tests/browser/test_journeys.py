@@ -56,6 +56,13 @@ def test_secretary_signs_in_sees_every_department_and_opens_one(page, roadmap):
     expect(overdue).to_contain_text("Overdue")
     expect(overdue).to_contain_text((roadmap["today"] - timedelta(days=3)).strftime("%d-%m-%Y"))
     check_a11y(page)
+    # printed: no header, navigation or forms; the whole table, not a scrolled part of it
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator("form.language")).to_be_hidden()
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("e => getComputedStyle(e).overflowX") == "visible"
+    page.emulate_media(media="screen")
 
 
 def test_nodal_officer_signs_in_by_keyboard_alone_and_sees_their_department(page, roadmap):
