@@ -21,16 +21,18 @@ class ValidationError(OperationError):
 class ConflictError(OperationError):
     """The record changed since the caller read it (optimistic locking).
 
-    ``record`` is the record (reload it after rolling back), ``expected_version`` the version
-    the caller read and ``current_version`` the one found, when known.
+    ``record`` is the record (reload it by ``record_id`` after rolling back: after a failed
+    flush its attributes cannot be read), ``expected_version`` the version the caller read
+    and ``current_version`` the one found, when known.
     """
 
-    def __init__(self, record, expected_version, current_version=None):
+    def __init__(self, record, expected_version, current_version=None, record_id=None):
         self.record = record
+        self.record_id = record_id if record_id is not None else record.id
         self.expected_version = expected_version
         self.current_version = current_version
         super().__init__(
-            f"{type(record).__name__} {getattr(record, 'id', '?')} changed since version "
+            f"{type(record).__name__} {self.record_id} changed since version "
             f"{expected_version} (now {current_version})"
         )
 

@@ -23,10 +23,11 @@ AUDITED = ("status", "percent_complete", "due_date", "completed_on")
 
 def flush_versioned(record, expected_version):
     """Flush, turning SQLAlchemy's stale-version error into our ``ConflictError``."""
+    record_id = record.id
     try:
         db.session.flush()
     except StaleDataError:
-        raise ConflictError(record, expected_version) from None
+        raise ConflictError(record, expected_version, record_id=record_id) from None
 
 
 def check_version(record, expected_version):
