@@ -96,6 +96,9 @@ class MilestoneUpdate(db.Model):
     due_to: Mapped[date | None]
     reason: Mapped[str | None] = mapped_column(enum(REVISION_REASONS, "revision_reason"))
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # The milestone's version once this change was saved: a conflict page shows the
+    # changes made since the version the second officer read.
+    milestone_version: Mapped[int | None]
 
     milestone = relationship("Milestone", back_populates="updates")
     user = relationship("User")

@@ -3,8 +3,12 @@
 
 def register_blueprints(app):
     from tracker.auth import bp as auth
+    from views.audit import bp as audit
+    from views.bottlenecks import bp as bottlenecks
     from views.departments import bp as departments
     from views.home import bp as home
+    from views.milestones import bp as milestones
+    from views.plans import bp as plans
 
-    for blueprint in (auth, home, departments):
+    for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit):
         app.register_blueprint(blueprint)

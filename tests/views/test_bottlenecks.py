@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+import pytest
+
+from tests import factories
+from tracker import clock
+
+
+@pytest.fixture
+def data(app):
+    today = clock.today()
+    health = factories.department("health", name="Health Dept")
+    pwd = factories.department("pwd", name="Works Dept")
+    factories.bottleneck(department=health, title="Fresh funds", category="funds",
+                         severity="low", raised_on=today - timedelta(days=2))
+    factories.bottleneck(department=health, title="Old vendor", category="vendor",
+                         severity="critical", raised_on=today - timedelta(days=70))
+    factories.bottleneck(department=pwd, title="Middle approval", category="approval",
+                         severity="high", raised_on=today - timedelta(days=20), status="escalated")
+    factories.bottleneck(department=pwd, title="Closed manpower", category="manpower",
+                         severity="medium", raised_on=today - timedelta(days=40),
+                         status="resolved", resolved_on=today - timedelta(days=35))
+    return health, pwd
+
+
+def titles(html):
+    order = ["Fresh funds", "Old vendor", "Middle approval", "Closed manpower"]
+    return sorted((t for t in order if t in html), key=html.index)
+
+
+def test_list_filters_and_sorts_by_age(data, as_user):
+    client = as_user(factories.user("secretary"))
+    html = client.get("/bottlenecks").get_data(as_text=True)
+    # Age of a resolved bottleneck stops at its resolution: 5 days for "Closed manpower".
+    assert titles(html) == ["Old vendor", "Middle approval", "Closed manpower", "Fresh funds"]
+    html = client.get("/bottlenecks?sort=newest").get_data(as_text=True)
+    assert titles(html) == ["Fresh funds", "Closed manpower", "Middle approval", "Old vendor"]
+    assert titles(client.get("/bottlenecks?department=pwd").get_data(as_text=True)) == [
+        "Middle approval", "Closed manpower"]
+    assert titles(client.get("/bottlenecks?severity=critical").get_data(as_text=True)) == [
+        "Old vendor"]
+    assert titles(client.get("/bottlenecks?category=approval").get_data(as_text=True)) == [
+        "Middle approval"]
+    assert titles(client.get("/bottlenecks?status=unresolved").get_data(as_text=True)) == [
+        "Old vendor", "Middle approval", "Fresh funds"]
+    assert titles(client.get("/bottlenecks?status=resolved").get_data(as_text=True)) == [
+        "Closed manpower"]
+    assert titles(client.get("/bottlenecks?age=60%2B").get_data(as_text=True)) == ["Old vendor"]
+    assert titles(client.get("/bottlenecks?age=16-30").get_data(as_text=True)) == [
+        "Middle approval"]
+    # Age and SLA from the rules: 70 days, critical → past SLA; 2 days, low → within.
+    html = client.get("/bottlenecks?department=health").get_data(as_text=True)
+    old_row = html.split("Old vendor")[1].split("</tr>")[0]
+    assert ">70<" in old_row and "Over 60 days" in old_row and "Past SLA" in old_row
+    fresh_row = html.split("Fresh funds")[1].split("</tr>")[0]
+    assert "Within SLA" in fresh_row and "0–15 days" in fresh_row
+
+
+def test_nodal_officer_sees_only_their_department(data, as_user):
+    health, pwd = data
+    client = as_user(factories.user("nodal", department=health))
+    html = client.get("/bottlenecks").get_data(as_text=True)
+    assert titles(html) == ["Old vendor", "Fresh funds"]
+    assert titles(client.get("/bottlenecks?department=pwd").get_data(as_text=True)) == []
+
+
+def test_list_runs_a_fixed_number_of_queries(data, as_user, count_queries):
+    health, _ = data
+    client = as_user(factories.user("secretary"))
+
+    def count():
+        client.get("/bottlenecks")
+        with count_queries() as statements:
+            assert client.get("/bottlenecks").status_code == 200
+        return len(statements)
+
+    few = count()
+    plan = factories.plan(department=health, commit=False)
+    for n in range(20):
+        factories.bottleneck(department=health, milestone=factories.milestone(
+            plan=plan, commit=False) if n % 2 else None, commit=False)
+    from tracker.extensions import db
+    db.session.commit()
+    assert count() == few
+
+
+def test_raise_form_keeps_input_and_shows_errors(data, as_user):
+    health, _ = data
+    client = as_user(factories.user("nodal", department=health))
+    r = client.post("/departments/health/bottlenecks/new", data={
+        "title": "", "description": "Server not delivered", "category": "technical",
+        "severity": "high", "milestone_id": "None"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Server not delivered" in html and 'id="title-error"' in html

@@ -1,0 +1,99 @@
+"""Bottlenecks: raised on a milestone or a department, escalated, resolved with a note.
+
+``raised_on`` and ``resolved_on`` are local calendar days (the caller passes ``today``);
+the age and the SLA state are derived by ``tracker.rules``.
+"""
+from datetime import date
+
+from models import Bottleneck
+from models.base import utcnow
+from models.bottleneck import BOTTLENECK_CATEGORIES, OPEN_BOTTLENECK_STATUSES, SEVERITIES
+from tracker import audit
+from tracker.operations.errors import ValidationError, check
+from tracker.operations.milestones import check_version, flush_versioned
+from tracker.extensions import db
+
+AUDITED = ("department_id", "milestone_id", "title", "description", "category", "severity",
+           "status", "action_by", "target_date", "raised_on", "resolved_on", "resolution_note")
+
+
+def raise_bottleneck(user, *, department, milestone=None, title, category, severity,
+                     description="", action_by="", target_date=None, today: date):
+    """Raise a bottleneck on ``department``, or on one of its milestones."""
+    title = (title or "").strip()
+    errors = {"title": [], "category": [], "severity": [], "milestone_id": [],
+              "target_date": [], "action_by": []}
+    if not title:
+        errors["title"].append("Say what is holding the work up.")
+    elif len(title) > 300:
+        errors["title"].append("Use at most 300 characters.")
+    if category not in BOTTLENECK_CATEGORIES:
+        errors["category"].append("Choose a category from the list.")
+    if severity not in SEVERITIES:
+        errors["severity"].append("Choose a severity from the list.")
+    if milestone is not None and milestone.department_id != department.id:
+        errors["milestone_id"].append("Choose a milestone of this department.")
+    if target_date is not None and target_date < today:
+        errors["target_date"].append("The target date cannot be in the past.")
+    if len(action_by or "") > 200:
+        errors["action_by"].append("Use at most 200 characters.")
+    check(errors)
+    bottleneck = Bottleneck(
+        department_id=department.id,
+        milestone_id=milestone.id if milestone is not None else None,
+        title=title,
+        description=(description or "").strip(),
+        category=category,
+        severity=severity,
+        status="open",
+        raised_by_id=user.id,
+        raised_at=utcnow(),
+        raised_on=today,
+        action_by=(action_by or "").strip(),
+        target_date=target_date,
+    )
+    db.session.add(bottleneck)
+    db.session.flush()
+    audit.record("raise", "bottleneck", bottleneck.id,
+                 {k: [None, v] for k, v in audit.snapshot(bottleneck, AUDITED).items()
+                  if v not in (None, "")}, user=user)
+    return bottleneck
+
+
+def escalate_bottleneck(bottleneck, user, *, note="", expected_version=None):
+    """Escalate an open bottleneck to the Secretary's attention."""
+    check_version(bottleneck, expected_version)
+    if bottleneck.status != "open":
+        raise ValidationError({"_": ["Only an open bottleneck can be escalated."]})
+    before = audit.snapshot(bottleneck, AUDITED)
+    now = utcnow()
+    bottleneck.status = "escalated"
+    bottleneck.escalated_by_id, bottleneck.escalated_at = user.id, now
+    bottleneck.updated_at = now
+    flush_versioned(bottleneck, expected_version)
+    changes = audit.diff(before, audit.snapshot(bottleneck, AUDITED))
+    if (note or "").strip():
+        changes["note"] = [None, note.strip()]
+    audit.record("escalate", "bottleneck", bottleneck.id, changes, user=user)
+    return bottleneck
+
+
+def resolve_bottleneck(bottleneck, user, *, note, today: date, expected_version=None):
+    """Resolve an open or escalated bottleneck with a note saying how."""
+    check_version(bottleneck, expected_version)
+    if bottleneck.status not in OPEN_BOTTLENECK_STATUSES:
+        raise ValidationError({"_": ["This bottleneck is already resolved."]})
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": ["Say how the bottleneck was resolved."]})
+    before = audit.snapshot(bottleneck, AUDITED)
+    now = utcnow()
+    bottleneck.status = "resolved"
+    bottleneck.resolution_note = note
+    bottleneck.resolved_by_id, bottleneck.resolved_at = user.id, now
+    bottleneck.resolved_on = max(today, bottleneck.raised_on)
+    bottleneck.updated_at = now
+    flush_versioned(bottleneck, expected_version)
+    audit.record("resolve", "bottleneck", bottleneck.id,
+                 audit.diff(before, audit.snapshot(bottleneck, AUDITED)), user=user)
+    return bottleneck

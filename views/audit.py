@@ -1,0 +1,58 @@
+"""The audit log browser, for the Secretary and the administrator. Read only: no route of
+the app edits or deletes an audit entry."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy.orm import joinedload
+
+from models import AuditLog, User
+from tracker.clock import local_midnight_utc
+from tracker.extensions import db
+from tracker.permissions import require
+from views.workflow_forms import AuditFilterForm, opts
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+PAGE_SIZE = 50
+
+
+@bp.route("")
+@login_required
+@require("view_audit")
+def index():
+    form = AuditFilterForm(request.args)
+    users = db.session.execute(sa.select(User.id, User.name, User.email).order_by(User.name)).all()
+    form.user_id.choices = opts([("", _("Anyone"))] + [(str(u.id), f"{u.name} ({u.email})")
+                                                       for u in users])
+    entities = db.session.execute(
+        sa.select(AuditLog.entity).distinct().order_by(AuditLog.entity)).scalars().all()
+    form.entity.choices = opts([("", _("Any"))] + [(e, e.replace("_", " ")) for e in entities])
+    form.validate()
+
+    q = sa.select(AuditLog)
+    if form.user_id.data and str(form.user_id.data).isdigit():
+        q = q.where(AuditLog.user_id == int(form.user_id.data))
+    if form.action.data and not form.action.errors:
+        q = q.where(AuditLog.action == form.action.data.strip())
+    if form.entity.data:
+        q = q.where(AuditLog.entity == form.entity.data)
+    if form.entity_id.data is not None and not form.entity_id.errors:
+        q = q.where(AuditLog.entity_id == form.entity_id.data)
+    if form.date_from.data and not form.date_from.errors:
+        q = q.where(AuditLog.at >= local_midnight_utc(form.date_from.data))
+    if form.date_to.data and not form.date_to.errors:
+        q = q.where(AuditLog.at < local_midnight_utc(form.date_to.data + timedelta(days=1)))
+    total = db.session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
+    page = max(request.args.get("page", 1, type=int), 1)
+    entries = db.session.execute(
+        q.options(joinedload(AuditLog.user))
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).scalars().all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("audit/index.html", form=form, entries=entries, total=total,
+                           page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+                           args=args)

@@ -1,0 +1,228 @@
+"""Bottlenecks: the filtered list (age and SLA from the rules), raising one on a department
+or a milestone, escalation and resolution."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from models import Bottleneck, Department, Milestone
+from models.bottleneck import OPEN_BOTTLENECK_STATUSES
+from models.milestone import CLOSED_STATUSES
+from tracker import clock, rules
+from tracker.extensions import db
+from tracker.operations import bottlenecks as ops
+from tracker.operations.errors import ConflictError, ValidationError
+from tracker.permissions import authorize, visible_department_ids
+from tracker.settings import thresholds
+from views.workflow_forms import (
+    BottleneckFilterForm,
+    BottleneckForm,
+    EscalateForm,
+    ResolveForm,
+    apply_errors,
+    opts,
+)
+
+bp = Blueprint("bottlenecks", __name__)
+
+PAGE_SIZE = 100
+
+
+def load(bottleneck_id):
+    bottleneck = db.session.execute(
+        sa.select(Bottleneck)
+        .options(joinedload(Bottleneck.department), joinedload(Bottleneck.milestone),
+                 joinedload(Bottleneck.raised_by), joinedload(Bottleneck.escalated_by),
+                 joinedload(Bottleneck.resolved_by))
+        .where(Bottleneck.id == bottleneck_id)
+    ).scalar()
+    if bottleneck is None:
+        abort(404)
+    return bottleneck
+
+
+@bp.route("/bottlenecks")
+@login_required
+def index():
+    today = clock.today()
+    t = thresholds()
+    form = BottleneckFilterForm(request.args)
+    visible = visible_department_ids(current_user)
+    departments = db.session.execute(
+        sa.select(Department.code, Department.name).where(
+            Department.active.is_(True),
+            *( [Department.id.in_(visible)] if visible is not None else [] ))
+        .order_by(Department.name)
+    ).all()
+    form.department.choices = opts([("", _("Any"))] + [(d.code, d.name) for d in departments])
+
+    age = rules.bottleneck_age_sql(today).label("age")
+    bucket = rules.age_bucket_sql(today).label("age_bucket")
+    past_sla = rules.past_sla_sql(today, t).label("past_sla")
+    q = (
+        sa.select(Bottleneck, Department.code, Department.name, Milestone.code, age, bucket,
+                  past_sla)
+        .join(Department, Department.id == Bottleneck.department_id)
+        .outerjoin(Milestone, Milestone.id == Bottleneck.milestone_id)
+    )
+    if visible is not None:
+        q = q.where(Bottleneck.department_id.in_(visible))
+    if form.department.data:
+        q = q.where(Department.code == form.department.data)
+    if form.severity.data:
+        q = q.where(Bottleneck.severity == form.severity.data)
+    if form.category.data:
+        q = q.where(Bottleneck.category == form.category.data)
+    if form.status.data == "unresolved":
+        q = q.where(Bottleneck.status.in_(OPEN_BOTTLENECK_STATUSES))
+    elif form.status.data:
+        q = q.where(Bottleneck.status == form.status.data)
+    if form.age.data in rules.AGE_BUCKETS:
+        q = q.where(rules.age_bucket_sql(today) == form.age.data)
+    total = db.session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
+    if form.sort.data == "newest":
+        q = q.order_by(rules.bottleneck_age_sql(today).asc(), Bottleneck.id.desc())
+    else:
+        q = q.order_by(rules.bottleneck_age_sql(today).desc(), Bottleneck.id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.execute(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "bottlenecks/index.html", form=form, rows=rows, total=total, page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), args=args, today=today,
+        AGE_BUCKET_LABELS=rules.AGE_BUCKET_LABELS,
+    )
+
+
+def render_show(bottleneck, *, escalate_form=None, resolve_form=None, general_errors=(),
+                status=200):
+    today = clock.today()
+    t = thresholds()
+    escalate_form = escalate_form or EscalateForm(formdata=None)
+    resolve_form = resolve_form or ResolveForm(formdata=None)
+    escalate_form.version.data = resolve_form.version.data = str(bottleneck.version)
+    age = rules.bottleneck_age_days(bottleneck, today)
+    return render_template(
+        "bottlenecks/show.html", bottleneck=bottleneck, age=age,
+        age_bucket=rules.AGE_BUCKET_LABELS[rules.age_bucket(age)],
+        past_sla=rules.is_past_sla(bottleneck, today, t), sla_days=t.sla_days(bottleneck.severity),
+        escalate_form=escalate_form, resolve_form=resolve_form,
+        general_errors=list(general_errors), today=today,
+    ), status
+
+
+@bp.route("/bottlenecks/<int:bottleneck_id>")
+@login_required
+def show(bottleneck_id):
+    return render_show(authorize("read", load(bottleneck_id)))
+
+
+def raise_form(department, milestone=None):
+    form = BottleneckForm()
+    if milestone is not None:
+        form.milestone_id.choices = opts([(milestone.id, f"{milestone.code}: {milestone.title}")])
+        if request.method == "GET":
+            form.milestone_id.data = milestone.id
+    else:
+        open_milestones = db.session.execute(
+            sa.select(Milestone.id, Milestone.code, Milestone.title)
+            .where(Milestone.department_id == department.id,
+                   Milestone.status.notin_(CLOSED_STATUSES))
+            .order_by(Milestone.position, Milestone.id)
+        ).all()
+        form.milestone_id.choices = opts([(None, _("(the department as a whole)"))] + [
+            (m.id, f"{m.code}: {m.title}") for m in open_milestones])
+    return form
+
+
+def raise_view(department, milestone=None):
+    form = raise_form(department, milestone)
+    status = 200
+    general = []
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            target = milestone
+            if milestone is None and form.milestone_id.data is not None:
+                target = db.session.get(Milestone, form.milestone_id.data)
+            try:
+                bottleneck = ops.raise_bottleneck(
+                    current_user, department=department, milestone=target,
+                    title=form.title.data, category=form.category.data,
+                    severity=form.severity.data, description=form.description.data,
+                    action_by=form.action_by.data, target_date=form.target_date.data,
+                    today=clock.today())
+            except ValidationError as exc:
+                db.session.rollback()
+                general = apply_errors(form, exc.errors)
+            else:
+                bottleneck_id = bottleneck.id
+                db.session.commit()
+                flash(_("The bottleneck was raised."), "success")
+                return redirect(url_for("bottlenecks.show", bottleneck_id=bottleneck_id), 303)
+    return render_template("bottlenecks/form.html", form=form, department=department,
+                           milestone=milestone, general_errors=general), status
+
+
+@bp.route("/departments/<code>/bottlenecks/new", methods=["GET", "POST"])
+@login_required
+def raise_on_department(code):
+    department = db.session.execute(sa.select(Department).filter_by(code=code)).scalar()
+    if department is None:
+        abort(404)
+    authorize("raise_bottleneck", department)
+    return raise_view(department)
+
+
+@bp.route("/milestones/<int:milestone_id>/bottlenecks/new", methods=["GET", "POST"])
+@login_required
+def raise_on_milestone(milestone_id):
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None:
+        abort(404)
+    authorize("raise_bottleneck", milestone)
+    return raise_view(milestone.department, milestone)
+
+
+def after(bottleneck_id, call, message, **forms):
+    try:
+        call()
+    except ConflictError:
+        db.session.rollback()
+        return render_show(load(bottleneck_id), **forms, general_errors=[
+            _("Someone else changed this bottleneck since you opened it. Here it is as it is "
+              "now: please check it and try again.")], status=409)
+    except ValidationError as exc:
+        db.session.rollback()
+        form = next(iter(forms.values()))
+        return render_show(load(bottleneck_id), **forms,
+                           general_errors=apply_errors(form, exc.errors), status=422)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("bottlenecks.show", bottleneck_id=bottleneck_id), 303)
+
+
+@bp.route("/bottlenecks/<int:bottleneck_id>/escalate", methods=["POST"])
+@login_required
+def escalate(bottleneck_id):
+    bottleneck = authorize("escalate_bottleneck", load(bottleneck_id))
+    form = EscalateForm()
+    return after(
+        bottleneck_id,
+        lambda: ops.escalate_bottleneck(bottleneck, current_user, note=form.note.data,
+                                        expected_version=form.version.data or None),
+        _("The bottleneck was escalated to the Secretary."), escalate_form=form)
+
+
+@bp.route("/bottlenecks/<int:bottleneck_id>/resolve", methods=["POST"])
+@login_required
+def resolve(bottleneck_id):
+    bottleneck = authorize("resolve_bottleneck", load(bottleneck_id))
+    form = ResolveForm()
+    return after(
+        bottleneck_id,
+        lambda: ops.resolve_bottleneck(bottleneck, current_user, note=form.note.data,
+                                       today=clock.today(),
+                                       expected_version=form.version.data or None),
+        _("The bottleneck was resolved."), resolve_form=form)
