@@ -8,6 +8,8 @@ from tracker.extensions import db
 from views.api import ApiError
 
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
+MAX_ID = 2**31 - 1
 
 
 def iso(value):
@@ -48,9 +50,9 @@ def paginate(query, serialize, count_query=None):
     except ValueError:
         raise ApiError(422, "Invalid query parameter.",
                        {"page": "page and per_page are whole numbers."}) from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
         raise ApiError(422, "Invalid query parameter.",
-                       {"per_page": f"page ≥ 1 and 1 ≤ per_page ≤ {MAX_PER_PAGE}."})
+                       {"per_page": f"1 ≤ page ≤ {MAX_PAGE} and 1 ≤ per_page ≤ {MAX_PER_PAGE}."})
     if count_query is None:
         count_query = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     total = db.session.execute(count_query).scalar()

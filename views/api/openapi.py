@@ -146,14 +146,15 @@ def _q(name, schema, description):
 
 
 PAGING = [
-    _q("page", _s("integer", minimum=1), "Page number, from 1."),
+    _q("page", _s("integer", minimum=1, maximum=1_000_000), "Page number, from 1."),
     _q("per_page", _s("integer", minimum=1, maximum=200), "Items per page (default 50)."),
 ]
 DEPARTMENT_Q = _q("department", STR, "Department code.")
 
 
 def _path_id(name):
-    return {"name": name, "in": "path", "required": True, "schema": _s("integer")}
+    return {"name": name, "in": "path", "required": True,
+            "schema": _s("integer", minimum=1, maximum=2**31 - 1)}
 
 
 def _list(summary, schema_name, tag, extra_params=()):

@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.permissions import can_read, visible_department_ids
 from tracker.settings import thresholds
 from views.api import ApiError, bp
-from views.api.helpers import arg_choice, arg_date, iso, paginate
+from views.api.helpers import MAX_ID, arg_choice, arg_date, iso, paginate
 
 
 def _scope(query, column):
@@ -37,10 +37,8 @@ def _department_filter(query, column):
     code = arg_choice_free("department")
     if code is None:
         return query
-    dept_id = db.session.execute(sa.select(Department.id).filter_by(code=code)).scalar()
-    if dept_id is None:
-        raise ApiError(422, "Invalid query parameter.", {"department": "No department has this code."})
-    return query.where(column == dept_id)
+    # An unknown code is a filter that matches nothing, like any other value.
+    return query.where(column == sa.select(Department.id).filter_by(code=code).scalar_subquery())
 
 
 def arg_choice_free(name):
@@ -51,7 +49,7 @@ def arg_choice_free(name):
 
 
 def _get_visible(model, ident):
-    record = db.session.get(model, ident)
+    record = db.session.get(model, ident) if 0 < ident <= MAX_ID else None
     if record is None or not can_read(current_user, record):
         raise ApiError(404, "There is no such record, or it is not yours to see.")
     return record
@@ -315,7 +313,7 @@ def meetings():
 
 @bp.get("/meetings/<int:meeting_id>")
 def meeting(meeting_id):
-    m = db.session.get(ReviewMeeting, meeting_id)
+    m = db.session.get(ReviewMeeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
     if m is None:
         raise ApiError(404, "There is no such meeting.")
     body = meeting_json(m)
