@@ -146,3 +146,10 @@ def test_rate_limit_gives_429(app, client):
     assert codes[:3] == [200, 200, 200]
     assert codes[3] == 429
     assert c.get("/api/v1/departments", headers={"Authorization": f"Bearer {plain}"}).json["error"]["code"] == "rate_limited"
+
+
+def test_nul_bytes_in_parameters_are_refused(app, api):
+    nic = api(factories.user("nic"))
+    response = nic.get("/milestones?department=a%00b")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"

@@ -74,6 +74,8 @@ def json_body():
         raise ApiError(400, "The body is not valid JSON.")
     if not isinstance(data, dict):
         raise ApiError(400, "The body must be a JSON object.")
+    if "\\u0000" in request.get_data(as_text=True) or "\x00" in request.get_data(as_text=True):
+        raise ApiError(400, "The body contains a NUL character.")
     return data
 
 

@@ -117,7 +117,7 @@ def _page(name):
 
 
 ERRORS = {
-    "400": "The body is not valid JSON.",
+    "400": "The request is malformed: invalid JSON, or a NUL character in a parameter.",
     "401": "No token, or a bad or revoked one.",
     "403": "The token's user may not do this.",
     "404": "No such record, or not the token user's to see.",
@@ -149,7 +149,9 @@ PAGING = [
     _q("page", _s("integer", minimum=1, maximum=1_000_000), "Page number, from 1."),
     _q("per_page", _s("integer", minimum=1, maximum=200), "Items per page (default 50)."),
 ]
-DEPARTMENT_Q = _q("department", STR, "Department code.")
+# Text parameters never carry a NUL character (refused with 400: no database stores one).
+TEXT = _s("string", pattern="^[^\\x00]*$")
+DEPARTMENT_Q = _q("department", TEXT, "Department code.")
 
 
 def _path_id(name):
@@ -160,12 +162,12 @@ def _path_id(name):
 def _list(summary, schema_name, tag, extra_params=()):
     return {"get": {"summary": summary, "tags": [tag],
                     "parameters": PAGING + list(extra_params),
-                    "responses": {"200": _json(_page(schema_name)), **_errors("401", "422", "429")}}}
+                    "responses": {"200": _json(_page(schema_name)), **_errors("400", "401", "422", "429")}}}
 
 
 def _read(summary, schema_name, tag, param):
     return {"get": {"summary": summary, "tags": [tag], "parameters": [param],
-                    "responses": {"200": _json(_ref(schema_name)), **_errors("401", "404", "429")}}}
+                    "responses": {"200": _json(_ref(schema_name)), **_errors("400", "401", "404", "429")}}}
 
 
 def paths():
@@ -173,7 +175,7 @@ def paths():
         "/departments": _list("Departments the token's user may see", "Department", "departments"),
         "/departments/{code}": _read("One department", "Department", "departments",
                                      {"name": "code", "in": "path", "required": True,
-                                      "schema": STR}),
+                                      "schema": TEXT}),
         "/plans": _list("Action plans", "Plan", "plans", [DEPARTMENT_Q]),
         "/plans/{plan_id}": _read("One action plan with its versions", "PlanDetail", "plans",
                                   _path_id("plan_id")),
@@ -190,7 +192,8 @@ def paths():
         "/milestones/{milestone_id}/history": {"get": {
             "summary": "The milestone's history, newest first", "tags": ["milestones"],
             "parameters": [_path_id("milestone_id")] + PAGING,
-            "responses": {"200": _json(_page("MilestoneUpdate")), **_errors("401", "404", "422", "429")}}},
+            "responses": {"200": _json(_page("MilestoneUpdate")),
+                          **_errors("400", "401", "404", "422", "429")}}},
         "/bottlenecks": _list("Bottlenecks, filtered", "Bottleneck", "bottlenecks", [
             DEPARTMENT_Q,
             _q("status", _enum(BOTTLENECK_STATUSES), "Status."),
