@@ -44,6 +44,7 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "30 per minute")
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
     WTF_CSRF_TIME_LIMIT = None
 
     # Uploads

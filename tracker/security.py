@@ -17,7 +17,22 @@ CSP = "; ".join(
 )
 
 
+def _has_nul(values):
+    return any("\x00" in v for v in values)
+
+
 def init_app(app):
+    @app.before_request
+    def refuse_nul_bytes():
+        """No database stores a NUL byte in text (PostgreSQL refuses it): refuse it up front."""
+        from flask import abort, request
+
+        if _has_nul(request.args.values()) or (
+            request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+            and _has_nul(request.form.values())
+        ):
+            abort(400)
+
     @app.after_request
     def set_headers(response):
         headers = response.headers

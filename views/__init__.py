@@ -3,12 +3,19 @@
 
 def register_blueprints(app):
     from tracker.auth import bp as auth
+    from views.api_help import bp as api_help
     from views.audit import bp as audit
     from views.bottlenecks import bp as bottlenecks
     from views.departments import bp as departments
     from views.home import bp as home
     from views.milestones import bp as milestones
     from views.plans import bp as plans
+    from views.profile import bp as profile
 
-    for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit):
+    for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit, profile,
+                      api_help):
         app.register_blueprint(blueprint)
+
+    from views import api
+
+    api.register(app)

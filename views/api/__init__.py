@@ -1,0 +1,108 @@
+"""The JSON API, ``/api/v1``, for departments' own systems.
+
+Authentication is by personal token only (``Authorization: Bearer rt_…``); session cookies
+and CSRF stay with the HTML pages. Every error is ``{"error": {"code", "message", "fields"}}``
+with its status code. Writes go through the same operations, permissions and audit log as
+the pages.
+"""
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from tracker.extensions import csrf, db, limiter
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    428: "precondition_required",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+class ApiError(Exception):
+    """An error answered as JSON with its status code."""
+
+    def __init__(self, status, message, fields=None, extra=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.fields = fields or {}
+        self.extra = extra or {}
+
+
+def error_response(status, message, fields=None, extra=None):
+    body = {"error": {"code": ERROR_CODES.get(status, str(status)), "message": message,
+                      "fields": fields or {}}}
+    body.update(extra or {})
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="roadmap-tracker"'
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error):
+    return error_response(error.status, error.message, error.fields, error.extra)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error):
+    from tracker.errors import MESSAGES
+
+    return error_response(error.code, MESSAGES.get(error.code, error.description))
+
+
+def api_rate_limit():
+    return current_app.config["API_RATE_LIMIT"]
+
+
+def _rate_limit_key():
+    header = request.headers.get("Authorization", "")
+    return header[-16:] if header.startswith("Bearer ") else (request.remote_addr or "-")
+
+
+limiter.limit(api_rate_limit, key_func=_rate_limit_key)(bp)
+
+# Paths served without a token: the description of the API itself.
+PUBLIC_ENDPOINTS = {"api.openapi_json"}
+
+
+@bp.before_request
+def authenticate():
+    from flask_login import login_user  # noqa: F401  (documented: we set the request user below)
+
+    from tracker.operations.tokens import user_for_token
+
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "Send a personal API token: 'Authorization: Bearer <token>'.")
+    user = user_for_token(token.strip())
+    if user is None:
+        db.session.rollback()
+        raise ApiError(401, "The API token is not valid or has been revoked.")
+    db.session.commit()  # keeps the token's last-used time
+    # The request acts as exactly this user: Flask-Login's current_user for this request only.
+    current_app.login_manager._update_request_context_with_user(user)
+    g.api_user = user
+    return None
+
+
+def register(app):
+    from views.api import resources  # noqa: F401  (routes)
+
+    app.register_blueprint(bp)

@@ -1,0 +1,244 @@
+"""The OpenAPI 3.1 description of /api/v1, written beside the code it describes.
+
+``tests/api/test_openapi.py`` checks it against the routes (every route described, every
+description routed) and validates real responses against its schemas.
+"""
+from models.bottleneck import BOTTLENECK_CATEGORIES, BOTTLENECK_STATUSES, SEVERITIES
+from models.digital_asset import ASSET_KINDS, HOSTS
+from models.flag import ESCALATION_LEVELS, FLAG_KINDS, FLAG_SEVERITIES
+from models.meeting import ACTION_ITEM_STATUSES, AGENDA_KINDS, MEETING_STATUSES
+from models.milestone import MILESTONE_CATEGORIES, MILESTONE_STATUSES, REVISION_REASONS
+from models.action_plan import PLAN_STATUSES
+from models.service import DELIVERY_MODES
+from tracker import rules
+
+
+def _s(type_, nullable=False, **kw):
+    schema = {"type": [type_, "null"] if nullable else type_}
+    schema.update(kw)
+    return schema
+
+
+def _enum(values, nullable=False):
+    values = list(values)
+    if nullable:
+        return {"type": ["string", "null"], "enum": values + [None]}
+    return {"type": "string", "enum": values}
+
+
+STR, INT, BOOL = _s("string"), _s("integer"), _s("boolean")
+DATE = _s("string", format="date")
+DATE_N = _s("string", nullable=True, format="date")
+DATETIME_N = _s("string", nullable=True, format="date-time")
+STR_N, INT_N, BOOL_N = _s("string", True), _s("integer", True), _s("boolean", True)
+
+
+def _obj(props, required=None):
+    return {"type": "object", "properties": props,
+            "required": list(required if required is not None else props),
+            "additionalProperties": False}
+
+
+SCHEMAS = {
+    "Error": _obj({"error": _obj({"code": STR, "message": STR,
+                                   "fields": {"type": "object",
+                                              "additionalProperties": {"type": "string"}}})},
+                  ),
+    "Department": _obj({"id": INT, "code": STR, "name": STR, "psga_covered": BOOL,
+                        "active": BOOL}),
+    "Plan": _obj({"id": INT, "department": STR, "title": STR, "status": _enum(PLAN_STATUSES),
+                  "version": INT, "submitted_at": DATETIME_N, "reviewed_at": DATETIME_N,
+                  "review_comment": STR_N}),
+    "Milestone": _obj({
+        "id": INT, "code": STR, "department": STR, "plan_id": INT, "title": STR,
+        "description": STR, "category": _enum(MILESTONE_CATEGORIES), "owner": STR,
+        "start_date": DATE_N, "baseline_due": DATE_N, "due_date": DATE, "completed_on": DATE_N,
+        "status": _enum(MILESTONE_STATUSES), "percent_complete": _s("integer", minimum=0, maximum=100),
+        "health": _enum(rules.HEALTHS), "days_slipped": _s("integer", minimum=0),
+        "service_id": INT_N, "updated_at": DATETIME_N, "version": INT}),
+    "MilestoneUpdate": _obj({
+        "id": INT, "at": DATETIME_N, "by": STR_N, "status_from": STR_N, "status_to": STR_N,
+        "percent_from": INT_N, "percent_to": INT_N, "due_from": DATE_N, "due_to": DATE_N,
+        "reason": _enum(REVISION_REASONS, nullable=True), "note": STR}),
+    "Bottleneck": _obj({
+        "id": INT, "department": STR, "milestone_id": INT_N, "title": STR, "description": STR,
+        "category": _enum(BOTTLENECK_CATEGORIES), "severity": _enum(SEVERITIES),
+        "status": _enum(BOTTLENECK_STATUSES), "raised_on": DATE, "action_by": STR,
+        "target_date": DATE_N, "escalated_at": DATETIME_N, "resolution_note": STR_N,
+        "resolved_on": DATE_N, "age_days": INT, "age_bucket": _enum(rules.AGE_BUCKETS),
+        "past_sla": BOOL, "version": INT}),
+    "Flag": _obj({
+        "id": INT, "kind": _enum(FLAG_KINDS), "subject_type": STR, "subject_id": INT,
+        "department": STR_N, "severity": _enum(FLAG_SEVERITIES),
+        "escalation": _enum(ESCALATION_LEVELS), "raised_at": DATETIME_N,
+        "details": {"type": "object"}}),
+    "Service": _obj({
+        "id": INT, "department": STR, "name": STR, "psga_notified": BOOL,
+        "time_limit_days": INT_N, "designated_officer": STR,
+        "delivery_mode": _enum(DELIVERY_MODES), "url": STR_N, "target_date": DATE_N,
+        "version": INT}),
+    "Website": _obj({
+        "id": INT, "department": STR, "name": STR, "kind": _enum(ASSET_KINDS), "url": STR,
+        "hosted_by": _enum(HOSTS), "last_content_update": DATE_N, "audit_valid_until": DATE_N,
+        "accessibility_audit_on": DATE_N, "https": BOOL, "portal_integrated": BOOL,
+        "last_check_at": DATETIME_N, "last_check_ok": BOOL_N, "version": INT}),
+    "Meeting": _obj({"id": INT, "title": STR, "date": DATE, "venue": STR, "chair": STR,
+                     "status": _enum(MEETING_STATUSES)}),
+    "ActionItem": _obj({
+        "id": INT, "meeting_id": INT, "text": STR, "department": STR,
+        "responsible_officer": STR, "due_date": DATE, "status": _enum(ACTION_ITEM_STATUSES),
+        "closing_note": STR_N, "version": INT}),
+}
+
+
+def _extend(base, **props):
+    return _obj({**SCHEMAS[base]["properties"], **props})
+
+
+SCHEMAS["PlanDetail"] = _extend("Plan", versions={"type": "array", "items": _obj({
+    "number": INT, "submitted_at": DATETIME_N,
+    "outcome": _enum(("approved", "returned"), nullable=True),
+    "reviewed_at": DATETIME_N, "review_comment": STR_N})})
+SCHEMAS["MeetingDetail"] = _extend(
+    "Meeting",
+    agenda={"type": "array", "items": _obj({"position": INT, "kind": _enum(AGENDA_KINDS),
+                                            "title": STR, "minutes": STR})},
+    action_items={"type": "array", "items": {"$ref": "#/components/schemas/ActionItem"}},
+)
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _page(name):
+    return _obj({"items": {"type": "array", "items": _ref(name)}, "page": INT, "per_page": INT,
+                 "total": INT})
+
+
+ERRORS = {
+    "400": "The request is malformed: invalid JSON, or a NUL character in a parameter.",
+    "401": "No token, or a bad or revoked one.",
+    "403": "The token's user may not do this.",
+    "404": "No such record, or not the token user's to see.",
+    "409": "The record changed since the version named.",
+    "413": "The request is too large.",
+    "415": "The body is not JSON.",
+    "422": "Validation failed; `fields` names each problem.",
+    "428": "The update does not name the version it read.",
+    "429": "Too many requests.",
+}
+
+
+def _errors(*codes):
+    return {code: {"description": ERRORS[code],
+                   "content": {"application/json": {"schema": _ref("Error")}}}
+            for code in codes}
+
+
+def _json(schema, description="OK"):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _q(name, schema, description):
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+PAGING = [
+    _q("page", _s("integer", minimum=1, maximum=1_000_000), "Page number, from 1."),
+    _q("per_page", _s("integer", minimum=1, maximum=200), "Items per page (default 50)."),
+]
+# Text parameters never carry a NUL character (refused with 400: no database stores one).
+TEXT = _s("string", pattern="^[^\\x00]*$")
+DEPARTMENT_Q = _q("department", TEXT, "Department code.")
+
+
+def _path_id(name):
+    return {"name": name, "in": "path", "required": True,
+            "schema": _s("integer", minimum=1, maximum=2**31 - 1)}
+
+
+def _list(summary, schema_name, tag, extra_params=()):
+    return {"get": {"summary": summary, "tags": [tag],
+                    "parameters": PAGING + list(extra_params),
+                    "responses": {"200": _json(_page(schema_name)), **_errors("400", "401", "422", "429")}}}
+
+
+def _read(summary, schema_name, tag, param):
+    return {"get": {"summary": summary, "tags": [tag], "parameters": [param],
+                    "responses": {"200": _json(_ref(schema_name)), **_errors("400", "401", "404", "429")}}}
+
+
+def paths():
+    return {
+        "/departments": _list("Departments the token's user may see", "Department", "departments"),
+        "/departments/{code}": _read("One department", "Department", "departments",
+                                     {"name": "code", "in": "path", "required": True,
+                                      "schema": TEXT}),
+        "/plans": _list("Action plans", "Plan", "plans", [DEPARTMENT_Q]),
+        "/plans/{plan_id}": _read("One action plan with its versions", "PlanDetail", "plans",
+                                  _path_id("plan_id")),
+        "/milestones": _list("Milestones, filtered", "Milestone", "milestones", [
+            DEPARTMENT_Q,
+            _q("status", _enum(MILESTONE_STATUSES), "Status."),
+            _q("category", _enum(MILESTONE_CATEGORIES), "Category."),
+            _q("health", _enum(rules.HEALTHS), "Health as the rules decide it today."),
+            _q("due_before", _s("string", format="date"), "Due strictly before this date."),
+            _q("due_after", _s("string", format="date"), "Due strictly after this date."),
+        ]),
+        "/milestones/{milestone_id}": _read("One milestone (ETag: its version)", "Milestone",
+                                            "milestones", _path_id("milestone_id")),
+        "/milestones/{milestone_id}/history": {"get": {
+            "summary": "The milestone's history, newest first", "tags": ["milestones"],
+            "parameters": [_path_id("milestone_id")] + PAGING,
+            "responses": {"200": _json(_page("MilestoneUpdate")),
+                          **_errors("400", "401", "404", "422", "429")}}},
+        "/bottlenecks": _list("Bottlenecks, filtered", "Bottleneck", "bottlenecks", [
+            DEPARTMENT_Q,
+            _q("status", _enum(BOTTLENECK_STATUSES), "Status."),
+            _q("severity", _enum(SEVERITIES), "Severity."),
+            _q("category", _enum(BOTTLENECK_CATEGORIES), "Category."),
+            _q("age_bucket", _enum(rules.AGE_BUCKETS), "Age bucket in days."),
+        ]),
+        "/bottlenecks/{bottleneck_id}": _read("One bottleneck", "Bottleneck", "bottlenecks",
+                                              _path_id("bottleneck_id")),
+        "/flags": _list("Open flags", "Flag", "flags", [
+            DEPARTMENT_Q,
+            _q("kind", _enum(FLAG_KINDS), "Kind of flag."),
+            _q("escalation", _enum(ESCALATION_LEVELS), "Who the flag has reached."),
+        ]),
+        "/services": _list("Public services", "Service", "services", [DEPARTMENT_Q]),
+        "/websites": _list("Websites and apps", "Website", "websites", [DEPARTMENT_Q]),
+        "/meetings": _list("Review meetings, newest first", "Meeting", "meetings"),
+        "/meetings/{meeting_id}": _read("One meeting with agenda and decisions", "MeetingDetail",
+                                        "meetings", _path_id("meeting_id")),
+        "/action-items": _list("Action items of meetings", "ActionItem", "meetings", [
+            DEPARTMENT_Q, _q("status", _enum(ACTION_ITEM_STATUSES), "Status.")]),
+        "/action-items/{item_id}": _read("One action item", "ActionItem", "meetings",
+                                         _path_id("item_id")),
+    }
+
+
+def spec():
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Roadmap Tracker API",
+            "version": "1.0.0",
+            "description": (
+                "Read and report progress on the digital-integration roadmap. Authenticate with "
+                "a personal token from your profile page: `Authorization: Bearer <token>`. "
+                "The token acts with exactly its user's role and department. Updates name the "
+                "version they read (`If-Match` with the ETag, or a `version` field); a stale "
+                "version gets 409 with the current record. Dates are ISO 8601."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths(),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
