@@ -7,6 +7,7 @@ schemathesis' pytest plugin, which does not support pytest 9 yet.
 from datetime import timedelta
 
 import schemathesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, Phase, given, settings
 
 from tests import factories
@@ -32,7 +33,7 @@ def test_api_conforms_to_its_description(app, capsys):
 
     calls = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 16
+    assert len(operations) >= 21
     for operation in operations:
 
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
@@ -40,7 +41,10 @@ def test_api_conforms_to_its_description(app, capsys):
                   phases=[Phase.explicit, Phase.generate])
         @given(case=operation.as_strategy())
         def check(case):
-            response = case.call_and_validate(headers=headers)
+            # Schema-valid bodies may still break a business rule (an unknown department,
+            # a target date in the past): a 422 is right there, so that check is left out.
+            response = case.call_and_validate(headers=headers,
+                                              excluded_checks=[positive_data_acceptance])
             calls.append(response.status_code)
 
         check()

@@ -97,3 +97,37 @@ def resolve_bottleneck(bottleneck, user, *, note, today: date, expected_version=
     audit.record("resolve", "bottleneck", bottleneck.id,
                  audit.diff(before, audit.snapshot(bottleneck, AUDITED)), user=user)
     return bottleneck
+
+
+EDITABLE = ("title", "description", "category", "severity", "action_by", "target_date")
+
+
+def edit_bottleneck(bottleneck, user, *, expected_version, today: date, **fields):
+    """Change the details of an open bottleneck (any of ``EDITABLE``)."""
+    check_version(bottleneck, expected_version)
+    unknown = set(fields) - set(EDITABLE)
+    errors = {name: ["This field cannot be changed."] for name in unknown}
+    if bottleneck.status not in OPEN_BOTTLENECK_STATUSES:
+        errors["_"] = ["A resolved bottleneck cannot be changed."]
+    if "title" in fields:
+        title = (fields["title"] or "").strip()
+        if not title or len(title) > 300:
+            errors["title"] = ["Say what is holding the work up, in at most 300 characters."]
+        fields["title"] = title
+    if "category" in fields and fields["category"] not in BOTTLENECK_CATEGORIES:
+        errors["category"] = ["Choose a category from the list."]
+    if "severity" in fields and fields["severity"] not in SEVERITIES:
+        errors["severity"] = ["Choose a severity from the list."]
+    if fields.get("target_date") is not None and fields["target_date"] < today:
+        errors["target_date"] = ["The target date cannot be in the past."]
+    if len(fields.get("action_by") or "") > 200:
+        errors["action_by"] = ["Use at most 200 characters."]
+    check(errors)
+    before = audit.snapshot(bottleneck, AUDITED)
+    for name, value in fields.items():
+        setattr(bottleneck, name, value.strip() if isinstance(value, str) else value)
+    bottleneck.updated_at = utcnow()
+    flush_versioned(bottleneck, expected_version)
+    audit.record("update", "bottleneck", bottleneck.id,
+                 audit.diff(before, audit.snapshot(bottleneck, AUDITED)), user=user)
+    return bottleneck

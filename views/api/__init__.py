@@ -103,6 +103,6 @@ def authenticate():
 
 
 def register(app):
-    from views.api import resources  # noqa: F401  (routes)
+    from views.api import resources, writes  # noqa: F401  (routes)
 
     app.register_blueprint(bp)

@@ -121,7 +121,8 @@ ERRORS = {
     "401": "No token, or a bad or revoked one.",
     "403": "The token's user may not do this.",
     "404": "No such record, or not the token user's to see.",
-    "409": "The record changed since the version named.",
+    "409": "The record changed since the version named; `current` holds the current record.",
+    "412": "If-Match is not an ETag of this API.",
     "413": "The request is too large.",
     "415": "The body is not JSON.",
     "422": "Validation failed; `fields` names each problem.",
@@ -220,6 +221,82 @@ def paths():
     }
 
 
+def _body(schema, description):
+    return {"required": True, "description": description,
+            "content": {"application/json": {"schema": schema}}}
+
+
+def _write(method, summary, tag, params, body, ok_status, ok_schema, errors, body_required=True):
+    op = {"summary": summary, "tags": [tag], "parameters": params,
+          "responses": {ok_status: _json(_ref(ok_schema)), **_errors(*errors)}}
+    if body is not None:
+        op["requestBody"] = body
+        op["requestBody"]["required"] = body_required
+    return {method: op}
+
+
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "schema": _s("string", pattern='^(W/)?"[0-9]+"$'),
+            "description": "The ETag of the record as read (or send a `version` field)."}
+WRITE_ERRORS = ("400", "401", "403", "404", "409", "412", "413", "415", "422", "428", "429")
+NOTE = _s("string", maxLength=5000)
+VERSION = _s("integer", minimum=1)
+MILESTONE_UPDATE = {"type": "object", "additionalProperties": False, "properties": {
+    "version": VERSION, "status": _enum(MILESTONE_STATUSES),
+    "percent_complete": _s("integer", minimum=0, maximum=100), "note": NOTE,
+    "due_date": _s("string", format="date"), "reason": _enum(REVISION_REASONS),
+    "completed_on": _s("string", format="date")}}
+BOTTLENECK_NEW = {"type": "object", "additionalProperties": False,
+                  "required": ["department", "title", "category", "severity"], "properties": {
+                      "department": TEXT, "milestone_id": _s("integer", minimum=1),
+                      "title": _s("string", minLength=1, maxLength=300, pattern="^[^\\x00]*$"),
+                      "description": _s("string", maxLength=10000),
+                      "category": _enum(BOTTLENECK_CATEGORIES), "severity": _enum(SEVERITIES),
+                      "action_by": _s("string", maxLength=200),
+                      "target_date": _s("string", format="date")}}
+BOTTLENECK_EDIT = {"type": "object", "additionalProperties": False, "properties": {
+    "version": VERSION, "title": _s("string", minLength=1, maxLength=300),
+    "description": _s("string", maxLength=10000), "category": _enum(BOTTLENECK_CATEGORIES),
+    "severity": _enum(SEVERITIES), "action_by": _s("string", maxLength=200),
+    "target_date": _s("string", format="date")}}
+BOTTLENECK_ACTION = {"type": "object", "additionalProperties": False,
+                     "properties": {"version": VERSION, "note": NOTE}}
+
+
+def write_paths():
+    mid, bid = _path_id("milestone_id"), _path_id("bottleneck_id")
+    return {
+        "/milestones/{milestone_id}": _write(
+            "patch", "Record progress: status, percent, note; a due date with a reason",
+            "milestones", [mid, IF_MATCH],
+            _body(MILESTONE_UPDATE, "The changes, and the `version` read (or If-Match)."),
+            "200", "Milestone", WRITE_ERRORS),
+        "/bottlenecks": _write(
+            "post", "Raise a bottleneck on a department or one of its milestones",
+            "bottlenecks", [], _body(BOTTLENECK_NEW, "The bottleneck."), "201", "Bottleneck",
+            ("400", "401", "403", "404", "413", "415", "422", "429")),
+        "/bottlenecks/{bottleneck_id}": _write(
+            "patch", "Change an open bottleneck's details", "bottlenecks", [bid, IF_MATCH],
+            _body(BOTTLENECK_EDIT, "The changed fields and the `version` read (or If-Match)."),
+            "200", "Bottleneck", WRITE_ERRORS),
+        "/bottlenecks/{bottleneck_id}/escalate": _write(
+            "post", "Escalate an open bottleneck to the Secretary", "bottlenecks", [bid, IF_MATCH],
+            _body(BOTTLENECK_ACTION, "An optional note and version."), "200", "Bottleneck",
+            WRITE_ERRORS, body_required=False),
+        "/bottlenecks/{bottleneck_id}/resolve": _write(
+            "post", "Resolve a bottleneck with a note saying how", "bottlenecks", [bid, IF_MATCH],
+            _body(BOTTLENECK_ACTION, "The note (required) and an optional version."), "200",
+            "Bottleneck", WRITE_ERRORS, body_required=False),
+    }
+
+
+def all_paths():
+    result = paths()
+    for path, ops in write_paths().items():
+        result.setdefault(path, {}).update(ops)
+    return result
+
+
 def spec():
     return {
         "openapi": "3.1.0",
@@ -236,7 +313,7 @@ def spec():
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": paths(),
+        "paths": all_paths(),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
