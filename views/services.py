@@ -299,6 +299,8 @@ def import_workbook():
     db.session.rollback()
     if not plan.ok:
         return render_template("services/import.html", form=form, plan=plan), 422
+    for stale in _upload_dir().glob(f"services-{current_user.id}-*.xlsx"):
+        stale.unlink(missing_ok=True)  # one pending import per user
     token = secrets.token_hex(16)
     _upload_path(token).write_bytes(data)
     session["services_import"] = token
