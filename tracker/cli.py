@@ -117,3 +117,14 @@ def serve(host, port, scheduler):
         if started:
             click.echo("Scheduler started in-process.")
     run_simple(host, port, app, use_reloader=reloader, use_debugger=app.debug, threaded=True)
+
+
+def _health_check_cli(app):
+    # TODO(lead): becomes the "health-check" entry of the jobs table
+    # (`flask --app tracker jobs run health-check`) when the scheduler branch is merged.
+    from jobs.health_check import register_cli
+
+    register_cli(app)
+
+
+CLI_HOOKS.append(_health_check_cli)

@@ -117,3 +117,14 @@ def visible_department_ids(user):
     if user.role == "nodal":
         return {user.department_id}
     return None
+
+
+def acting_department_ids(user, action):
+    """Where ``user`` may take a department ``action``: None for every department, else the
+    set of department ids (empty when nowhere). Used for forms that pick a department and
+    for imports, which are checked row by row with ``can`` as well."""
+    if user is None or not user.is_authenticated:
+        return set()
+    if user.role == "nodal":
+        return {user.department_id} if can(user, action, user.department) else set()
+    return None if can(user, action) else set()

@@ -67,3 +67,60 @@ def department_summaries(today, t, department_ids=None):
         )
         for dept, plan_status in rows
     ]
+
+
+# --- The service register ---------------------------------------------------------------
+
+
+@dataclass
+class ServiceSummary:
+    department: Department
+    total: int = 0
+    notified: int = 0
+    online: int = 0
+    integrated: int = 0
+
+    @staticmethod
+    def _share(n, of):
+        return round(100 * n / of) if of else None
+
+    @property
+    def notified_share(self):
+        return self._share(self.notified, self.total)
+
+    @property
+    def online_share(self):
+        return self._share(self.online, self.total)
+
+    @property
+    def integrated_share(self):
+        return self._share(self.integrated, self.total)
+
+
+def service_summaries(department_ids=None):
+    """Per active department: services, PSGA-notified, online, integrated (one query).
+    Shares are percentages of the department's services, rounded; None when it has none."""
+    from models import Service
+
+    def count_if(condition):
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    q = (
+        sa.select(
+            Department,
+            sa.func.count(Service.id),
+            count_if(Service.psga_notified.is_(True)),
+            count_if(rules.service_online_sql()),
+            count_if(rules.service_integrated_sql()),
+        )
+        .outerjoin(Service, Service.department_id == Department.id)
+        .where(Department.active.is_(True))
+        .group_by(Department.id)
+        .order_by(Department.name)
+    )
+    if department_ids is not None:
+        q = q.where(Department.id.in_(department_ids))
+    return [
+        ServiceSummary(dept, int(total), int(notified), int(online), int(integrated))
+        for dept, total, notified, online, integrated in db.session.execute(q).all()
+    ]

@@ -344,3 +344,145 @@ def escalation_level(days_open: int, t: Thresholds) -> str:
     if days_open >= t.escalate_to_nic_days:
         return "nic"
     return "department"
+
+
+# --- The website and app register: plain-language compliance states ---------------------
+#
+# Each column of the compliance table has a state among ``COMPLIANCE_STATES``; the Python
+# functions answer for one asset, the ``*_sql`` ones give the same CASE inside a query.
+
+COMPLIANCE_STATES = ("ok", "expiring", "expired", "missing")
+CHECK_STATES = ("ok", "down", "not_checked")
+
+
+def certificate_state_sql(column, today: date, t: Thresholds):
+    """SQL twin of ``certificate_state`` over any date column holding a 'valid until'."""
+    return sa.case(
+        (column.is_(None), "missing"),
+        (column < _d(today), "expired"),
+        (column <= _d(today + timedelta(days=t.certificate_warning_days)), "expiring"),
+        else_="ok",
+    )
+
+
+def accessibility_valid_until(audited_on: date | None, t: Thresholds) -> date | None:
+    """An accessibility audit holds for ``accessibility_audit_valid_days`` after it was made."""
+    if audited_on is None:
+        return None
+    return audited_on + timedelta(days=t.accessibility_audit_valid_days)
+
+
+def accessibility_state(audited_on: date | None, today: date, t: Thresholds) -> str:
+    """'missing' (never audited), 'expired', 'expiring' or 'ok', like a certificate."""
+    return certificate_state(accessibility_valid_until(audited_on, t), today, t)
+
+
+def accessibility_state_sql(today: date, t: Thresholds):
+    """SQL twin of ``accessibility_state``: the audit date compared with shifted bounds."""
+    col = DigitalAsset.accessibility_audit_on
+    valid = t.accessibility_audit_valid_days
+    return sa.case(
+        (col.is_(None), "missing"),
+        (col < _d(today - timedelta(days=valid)), "expired"),
+        (col <= _d(today + timedelta(days=t.certificate_warning_days - valid)), "expiring"),
+        else_="ok",
+    )
+
+
+def content_state(a, today: date, t: Thresholds) -> str:
+    """'missing' (no content update recorded), 'expired' (stale, see ``website_is_stale``)
+    or 'ok'."""
+    if a.last_content_update is None:
+        return "missing"
+    return "expired" if website_is_stale(a, today, t) else "ok"
+
+
+def content_state_sql(today: date, t: Thresholds):
+    return sa.case(
+        (DigitalAsset.last_content_update.is_(None), "missing"),
+        (website_stale_sql(today, t), "expired"),
+        else_="ok",
+    )
+
+
+def flag_state(value: bool) -> str:
+    """A yes/no requirement (HTTPS, portal integration): 'ok' or 'missing'."""
+    return "ok" if value else "missing"
+
+
+def flag_state_sql(column):
+    return sa.case((column.is_(True), "ok"), else_="missing")
+
+
+def check_state(a) -> str:
+    """The latest health check: 'ok', 'down' or 'not_checked'."""
+    if a.last_check_at is None or a.last_check_ok is None:
+        return "not_checked"
+    return "ok" if a.last_check_ok else "down"
+
+
+def check_state_sql():
+    return sa.case(
+        (sa.or_(DigitalAsset.last_check_at.is_(None), DigitalAsset.last_check_ok.is_(None)),
+         "not_checked"),
+        (DigitalAsset.last_check_ok.is_(True), "ok"),
+        else_="down",
+    )
+
+
+def website_is_down(latest_checks) -> bool:
+    """Down: the two latest health checks (newest first) both failed."""
+    latest = list(latest_checks)[:2]
+    return len(latest) == 2 and not any(c.ok for c in latest)
+
+
+def website_down_sql():
+    """Over DigitalAsset: true when its two latest health checks both failed."""
+    from models import HealthCheck
+
+    def nth_latest_ok(n):
+        return (
+            sa.select(HealthCheck.ok)
+            .where(HealthCheck.asset_id == DigitalAsset.id)
+            .order_by(HealthCheck.checked_at.desc(), HealthCheck.id.desc())
+            .offset(n)
+            .limit(1)
+            .correlate(DigitalAsset)
+            .scalar_subquery()
+        )
+
+    return sa.and_(nth_latest_ok(0).is_(False), nth_latest_ok(1).is_(False))
+
+
+def website_no_https(a) -> bool:
+    return not a.https
+
+
+def website_no_https_sql():
+    return DigitalAsset.https.is_(False)
+
+
+# --- The service register ---------------------------------------------------------------
+
+ONLINE_MODES = ("online_standalone", "integrated")
+
+
+def service_is_online(s) -> bool:
+    """Online: delivered online, standalone or integrated into the portal."""
+    return s.delivery_mode in ONLINE_MODES
+
+
+def service_online_sql():
+    from models import Service
+
+    return Service.delivery_mode.in_(ONLINE_MODES)
+
+
+def service_is_integrated(s) -> bool:
+    return s.delivery_mode == "integrated"
+
+
+def service_integrated_sql():
+    from models import Service
+
+    return Service.delivery_mode == "integrated"

@@ -17,6 +17,7 @@ class Thresholds:
     website_stale_days: int = 90
     escalate_to_nic_days: int = 7
     escalate_to_secretary_days: int = 14
+    accessibility_audit_valid_days: int = 365
     timezone: str = "Asia/Kolkata"
 
     def sla_days(self, severity):

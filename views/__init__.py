@@ -11,9 +11,11 @@ def register_blueprints(app):
     from views.milestones import bp as milestones
     from views.plans import bp as plans
     from views.profile import bp as profile
+    from views.services import bp as services
+    from views.websites import bp as websites
 
     for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit, profile,
-                      api_help):
+                      api_help, services, websites):
         app.register_blueprint(blueprint)
 
     from views import api

@@ -1,0 +1,147 @@
+"""The website and app register: a department's websites, web apps and mobile apps, and
+the health checks recorded against them. Nothing here commits."""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import DigitalAsset, HealthCheck
+from models.base import utcnow
+from models.digital_asset import ASSET_KINDS, HOSTS
+from tracker import audit
+from tracker.extensions import db
+from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.services import is_web_address
+
+FIELDS = (
+    "name",
+    "kind",
+    "url",
+    "hosted_by",
+    "last_content_update",
+    "audit_valid_until",
+    "accessibility_audit_on",
+    "https",
+    "portal_integrated",
+)
+DATE_FIELDS = ("last_content_update", "audit_valid_until", "accessibility_audit_on")
+
+
+def clean(values: dict, department_id: int, asset: DigitalAsset | None = None) -> dict:
+    errors = {}
+    out = {}
+    name = (values.get("name") or "").strip()
+    if not name:
+        errors["name"] = "Enter the name of the website or app."
+    elif len(name) > 200:
+        errors["name"] = "The name is longer than 200 characters."
+    out["name"] = name
+    kind = values.get("kind") or "website"
+    if kind not in ASSET_KINDS:
+        errors["kind"] = "Choose website, web app or mobile app."
+    out["kind"] = kind
+    host = values.get("hosted_by") or "nic"
+    if host not in HOSTS:
+        errors["hosted_by"] = "Choose NIC, the department or a vendor."
+    out["hosted_by"] = host
+    url = (values.get("url") or "").strip()
+    if not url:
+        errors["url"] = "Enter the web address."
+    elif len(url) > 500 or not is_web_address(url):
+        errors["url"] = "Enter a web address starting with http:// or https://."
+    else:
+        clash = db.session.execute(
+            sa.select(DigitalAsset.id).where(
+                DigitalAsset.department_id == department_id,
+                DigitalAsset.url == url,
+                DigitalAsset.id != (asset.id if asset is not None else -1),
+            )
+        ).first()
+        if clash:
+            errors["url"] = "This department already registered this address."
+    out["url"] = url
+    for name in DATE_FIELDS:
+        value = values.get(name)
+        if value is not None and not isinstance(value, date):
+            errors[name] = "Enter the date as DD-MM-YYYY."
+        out[name] = value
+    out["https"] = bool(values.get("https"))
+    out["portal_integrated"] = bool(values.get("portal_integrated"))
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def create(department, values: dict, user=None) -> DigitalAsset:
+    cleaned = clean(values, department.id)
+    asset = DigitalAsset(department=department, updated_at=utcnow(), **cleaned)
+    db.session.add(asset)
+    db.session.flush()
+    changes = audit.snapshot(asset, FIELDS)
+    changes["department"] = department.code
+    audit.record("create", "digital_asset", asset.id, changes, user=user)
+    return asset
+
+
+def update(asset: DigitalAsset, values: dict, expected_version: int | None, user=None) -> dict:
+    if expected_version is not None and asset.version != expected_version:
+        raise Conflict()
+    cleaned = clean(values, asset.department_id, asset)
+    before = audit.snapshot(asset, FIELDS)
+    for key, value in cleaned.items():
+        setattr(asset, key, value)
+    changes = audit.diff(before, audit.snapshot(asset, FIELDS))
+    if not changes:
+        return {}
+    asset.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict() from None
+    audit.record("update", "digital_asset", asset.id, changes, user=user)
+    return changes
+
+
+def delete(asset: DigitalAsset, expected_version: int | None = None, user=None):
+    if expected_version is not None and asset.version != expected_version:
+        raise Conflict()
+    snapshot = audit.snapshot(asset, FIELDS)
+    asset_id = asset.id
+    db.session.execute(sa.delete(HealthCheck).where(HealthCheck.asset_id == asset_id))
+    db.session.delete(asset)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict() from None
+    audit.record("delete", "digital_asset", asset_id, snapshot, user=user)
+
+
+def record_check(asset: DigitalAsset, result, checked_at=None) -> HealthCheck:
+    """Keep one health-check ``result`` (see ``jobs.health_check.CheckResult``) as history
+    and as the asset's latest check. The asset's version is not bumped: a check is not an
+    edit, so an officer editing the asset meanwhile does not get a conflict."""
+    checked_at = checked_at or utcnow()
+    check = HealthCheck(
+        asset_id=asset.id,
+        checked_at=checked_at,
+        ok=result.ok,
+        status_code=result.status_code,
+        response_ms=result.response_ms,
+        redirects_to_https=result.redirects_to_https,
+        final_url=result.final_url,
+        security_headers=result.security_headers,
+        lang_declared=result.lang_declared,
+        last_modified=result.last_modified,
+        error=result.error,
+    )
+    db.session.add(check)
+    # A plain UPDATE that leaves the version column alone.
+    db.session.execute(
+        sa.update(DigitalAsset)
+        .where(DigitalAsset.id == asset.id)
+        .values(last_check_at=checked_at, last_check_ok=result.ok,
+                last_check_summary=result.summary()[:300])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return check

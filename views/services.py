@@ -1,0 +1,340 @@
+"""The PSGA service register: each department's public services, their summary, and the
+register's Excel export and import."""
+import io
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, session, url_for)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, SelectChoice, DateField, HiddenField, IntegerField, SelectField,
+                     StringField, SubmitField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from exports import services as services_export
+from models import Department, Milestone, Service
+from models.milestone import CLOSED_STATUSES
+from tracker import clock, reports
+from tracker.extensions import db
+from tracker.operations import services as service_ops
+from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.permissions import acting_department_ids, authorize, visible_department_ids
+
+def select_choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+bp = Blueprint("services", __name__, url_prefix="/services")
+
+MODE_CHOICES = [SelectChoice(k, v) for k, v in services_export.MODE_LABELS.items()]
+
+
+class ServiceForm(FlaskForm):
+    department = SelectField("Department", validators=[DataRequired()])
+    name = StringField("Name of the service", validators=[DataRequired(), Length(max=300)])
+    psga_notified = BooleanField("Notified under the Public Services Guarantee Act (PSGA)")
+    time_limit_days = IntegerField("PSGA time limit (days)",
+                                   validators=[Optional(), NumberRange(min=1, max=365)])
+    designated_officer = StringField("Designated officer", validators=[Length(max=200)])
+    delivery_mode = SelectField("Delivery mode", choices=MODE_CHOICES)
+    url = StringField("Web address", validators=[Optional(), Length(max=500)])
+    target_date = DateField("Target date to bring it online", validators=[Optional()])
+    milestone = SelectField("Milestone that brings it online", choices=[], validate_choice=False)
+    version = HiddenField()
+    submit = SubmitField("Save")
+
+    def values(self):
+        return {name: getattr(self, name).data for name in service_ops.FIELDS}
+
+
+class DeleteForm(FlaskForm):
+    version = HiddenField()
+    submit = SubmitField("Remove this service")
+
+
+class ImportForm(FlaskForm):
+    workbook = FileField("Service register workbook (.xlsx)", validators=[FileRequired()])
+    submit = SubmitField("Check the workbook")
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Apply these changes")
+
+
+def _get_service(service_id):
+    service = db.session.get(Service, service_id)
+    if service is None:
+        abort(404)
+    return service
+
+
+def _department_choices(action):
+    ids = acting_department_ids(current_user, action)
+    q = sa.select(Department).where(Department.active.is_(True)).order_by(Department.name)
+    if ids is not None:
+        q = q.where(Department.id.in_(ids or {-1}))
+    return [(d.code, d.name) for d in db.session.execute(q).scalars()]
+
+
+def _milestone_choices(department_id, service=None):
+    """Open milestones of the department not bringing another service online."""
+    q = (
+        sa.select(Milestone.code, Milestone.title)
+        .where(
+            Milestone.department_id == department_id,
+            sa.or_(Milestone.service_id.is_(None),
+                   Milestone.service_id == (service.id if service else -1)),
+            sa.or_(Milestone.status.notin_(CLOSED_STATUSES),
+                   Milestone.service_id == (service.id if service else -1)),
+        )
+        .order_by(Milestone.code)
+    )
+    return [("", "None")] + [(code, f"{code}: {title}") for code, title in db.session.execute(q)]
+
+
+def _apply_errors(form, errors):
+    for name, message in errors.items():
+        target = getattr(form, name, None)
+        if target is not None:
+            target.errors = list(target.errors) + [message]
+        else:
+            form.form_errors.append(message)
+
+
+def register_rows(department_ids=None, department_code=None):
+    """Every service in scope with its department and milestone code: one query."""
+    milestone_code = (
+        sa.select(Milestone.code)
+        .where(Milestone.service_id == Service.id)
+        .order_by(Milestone.id)
+        .limit(1)
+        .correlate(Service)
+        .scalar_subquery()
+    )
+    q = (
+        sa.select(Service, Department.code, Department.name, milestone_code.label("milestone"))
+        .join(Department, Department.id == Service.department_id)
+        .order_by(Department.name, Service.name)
+    )
+    if department_ids is not None:
+        q = q.where(Service.department_id.in_(department_ids))
+    if department_code:
+        q = q.where(Department.code == department_code)
+    return db.session.execute(q).all()
+
+
+@bp.route("/")
+@login_required
+def index():
+    scope = visible_department_ids(current_user)
+    code = request.args.get("department", "").strip().lower() or None
+    rows = register_rows(scope, code)
+    departments = _department_choices("read") if scope is None else []
+    acting = acting_department_ids(current_user, "edit_service")
+    return render_template("services/index.html", rows=rows, departments=departments,
+                           selected=code, modes=services_export.MODE_LABELS,
+                           can_add=acting is None or bool(acting))
+
+
+@bp.route("/summary")
+@login_required
+def summary():
+    summaries = reports.service_summaries(visible_department_ids(current_user))
+    totals = reports.ServiceSummary(department=None)
+    for s in summaries:
+        totals.total += s.total
+        totals.notified += s.notified
+        totals.online += s.online
+        totals.integrated += s.integrated
+    return render_template("services/summary.html", summaries=summaries, totals=totals,
+                           today=clock.today())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    allowed = _department_choices("edit_service")
+    if not allowed:
+        abort(403)
+    form = ServiceForm()
+    form.department.choices = select_choices(allowed)
+    code = form.department.data or request.args.get("department") or allowed[0][0]
+    department = db.session.execute(sa.select(Department).filter_by(code=code)).scalar()
+    if department is None:
+        abort(404)
+    authorize("edit_service", department)
+    if request.method == "GET":
+        form.department.data = department.code
+    form.milestone.choices = select_choices(_milestone_choices(department.id))
+    if form.validate_on_submit():
+        try:
+            service = service_ops.create(department, form.values(), form.milestone.data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Service “{service.name}” added.", "success")
+            return redirect(url_for("services.index", department=department.code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("services/form.html", form=form, service=None,
+                           department=department), status
+
+
+@bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(service_id):
+    service = authorize("edit_service", _get_service(service_id))
+    form = ServiceForm(obj=service if request.method == "GET" else None)
+    form.department.choices = select_choices([(service.department.code, service.department.name)])
+    form.department.data = service.department.code
+    form.milestone.choices = select_choices(_milestone_choices(service.department_id, service))
+    if request.method == "GET":
+        linked = service_ops.linked_milestone(service)
+        form.milestone.data = linked.code if linked else ""
+        form.version.data = str(service.version)
+    conflict = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            expected = int(form.version.data or 0)
+        except ValueError:
+            expected = 0
+        try:
+            service_ops.update(service, form.values(), expected, form.milestone.data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc.errors)
+            status = 422
+        except Conflict as exc:
+            db.session.rollback()
+            service = _get_service(service_id)
+            conflict = {"message": exc.message, "saved": service}
+            form.version.data = str(service.version)
+            status = 409
+        else:
+            db.session.commit()
+            flash(f"Service “{service.name}” saved.", "success")
+            return redirect(url_for("services.index", department=service.department.code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("services/form.html", form=form, service=service,
+                           department=service.department, conflict=conflict,
+                           delete_form=DeleteForm(version=service.version),
+                           modes=services_export.MODE_LABELS), status
+
+
+@bp.route("/<int:service_id>/delete", methods=["POST"])
+@login_required
+def delete(service_id):
+    service = authorize("edit_service", _get_service(service_id))
+    form = DeleteForm()
+    code, name = service.department.code, service.name
+    try:
+        service_ops.delete(service, int(form.version.data or 0) or None)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message + " Look at it again before removing it.", "error")
+        return redirect(url_for("services.edit", service_id=service_id)), 303
+    db.session.commit()
+    flash(f"Service “{name}” removed.", "success")
+    return redirect(url_for("services.index", department=code))
+
+
+@bp.route("/export.xlsx")
+@login_required
+def export():
+    authorize("read")
+    scope = visible_department_ids(current_user)
+    code = request.args.get("department", "").strip().lower() or None
+    rows = register_rows(scope, code)
+    summaries = reports.service_summaries(scope)
+    today = clock.today()
+    data = services_export.services_workbook(rows, summaries, today)
+    name = f"service-register-{services_export.safe_filename_part(code or 'all')}-{today:%Y-%m-%d}.xlsx"
+    return send_file(
+        io.BytesIO(data), as_attachment=True, download_name=name,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+# --- Import: upload, preview, apply ------------------------------------------------------
+
+
+def _upload_dir():
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _upload_path(token):
+    if not token or not token.isalnum() or len(token) > 64:
+        abort(400)
+    return _upload_dir() / f"services-{current_user.id}-{token}.xlsx"
+
+
+def _require_import_right():
+    if not _department_choices("edit_service"):
+        abort(403)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_workbook():
+    _require_import_right()
+    form = ImportForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("services/import.html", form=form, plan=None), status
+    data = form.workbook.data.read()
+    try:
+        services_export.check_upload_with_config(data, current_app.config)
+    except services_export.UnsafeUpload as exc:
+        form.workbook.errors = [str(exc)]
+        return render_template("services/import.html", form=form, plan=None), 422
+    rows, parse_errors = services_export.read_services(data)
+    plan = service_ops.plan_import(rows, parse_errors, current_user)
+    db.session.rollback()
+    if not plan.ok:
+        return render_template("services/import.html", form=form, plan=plan), 422
+    for stale in _upload_dir().glob(f"services-{current_user.id}-*.xlsx"):
+        stale.unlink(missing_ok=True)  # one pending import per user
+    token = secrets.token_hex(16)
+    _upload_path(token).write_bytes(data)
+    session["services_import"] = token
+    return render_template("services/import.html", form=form, plan=plan,
+                           confirm=ConfirmImportForm(token=token))
+
+
+@bp.route("/import/apply", methods=["POST"])
+@login_required
+def apply_import():
+    _require_import_right()
+    form = ConfirmImportForm()
+    if not form.validate_on_submit() or session.get("services_import") != form.token.data:
+        flash("This import has expired; upload the workbook again.", "error")
+        return redirect(url_for("services.import_workbook"))
+    path = _upload_path(form.token.data)
+    if not path.exists():
+        flash("This import has expired; upload the workbook again.", "error")
+        return redirect(url_for("services.import_workbook"))
+    rows, parse_errors = services_export.read_services(path.read_bytes())
+    path.unlink(missing_ok=True)
+    try:
+        plan = service_ops.apply_import(rows, parse_errors, current_user)
+        if not plan.ok:
+            db.session.rollback()
+            return render_template("services/import.html", form=ImportForm(), plan=plan), 422
+        db.session.commit()
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message + " Nothing was imported; export again and redo your changes.", "error")
+        return redirect(url_for("services.import_workbook"))
+    finally:
+        session.pop("services_import", None)
+    counts = plan.counts()
+    flash(f"Import applied: {counts['create']} services added, {counts['update']} changed, "
+          f"{counts['unchanged']} unchanged.", "success")
+    return redirect(url_for("services.index"))
