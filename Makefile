@@ -44,5 +44,9 @@ test: venv
 		TRACKER_TEST_DB=postgresql $(BIN)/python -m pytest; \
 	fi
 
+## Static security checks: bandit, medium severity and above, over the application code.
+lint: venv
+	$(BIN)/bandit -c pyproject.toml -r tracker models views jobs exports --severity-level medium --confidence-level low -q
+
 clean:
 	rm -rf $(VENV) instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo

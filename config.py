@@ -38,7 +38,11 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_HTTPONLY = True  # never set: sign_in calls login_user(remember=False)
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
@@ -46,6 +50,13 @@ class Config:
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "30 per minute")
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
     WTF_CSRF_TIME_LIMIT = None
+
+    # Security headers and logs
+    HSTS_SECONDS = _int("HSTS_SECONDS", 0)  # Strict-Transport-Security when above 0
+    SECURITY_LOG_FILE = _env("SECURITY_LOG_FILE")  # security events also go to this file
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
+    # (0: none), so that logs, lock-outs and rate limits see the visitor's address.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     # Uploads
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
@@ -103,15 +114,23 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)
 
     @classmethod
     def check(cls):
+        """Refuse to start without the secrets; return them as read from the environment
+        now (the class attributes were read when this module was imported)."""
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not _env(name)]
         if missing:
             raise RuntimeError(
                 "Production configuration refuses to start without " + ", ".join(missing)
             )
+        return {"SECRET_KEY": _env("SECRET_KEY"),
+                "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL")}
 
 
 CONFIGS = {

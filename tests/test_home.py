@@ -100,3 +100,18 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL"):
         create_app(config_name="production")
+
+
+def test_changing_language_is_remembered_and_audited(app, as_user):
+    from models import AuditLog, User
+    from tracker.extensions import db
+
+    user = factories.user("viewer")
+    client = as_user(user)
+    response = client.post("/language", data={"language": "hi", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert db.session.get(User, user.id).locale == "hi"
+    entry = db.session.execute(db.select(AuditLog).filter_by(action="set_language")).scalar_one()
+    assert entry.user_id == user.id and entry.changes == {"locale": [None, "hi"]}
+    assert client.post("/language", data={"language": "xx"}).status_code == 302
+    assert db.session.get(User, user.id).locale == "hi"  # an unknown language changes nothing

@@ -3,7 +3,6 @@
 ``create_app`` only wires things together: it never writes to the database and never
 starts the scheduler (``flask --app tracker serve`` and ``flask --app tracker scheduler`` do).
 """
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -21,9 +20,9 @@ def create_app(test_config=None, config_name=None):
         instance_path=str(ROOT / "instance"),
     )
     config_cls = config_module.config_class("testing" if test_config is not None and config_name is None else config_name)
-    if hasattr(config_cls, "check"):
-        config_cls.check()
+    required = config_cls.check() if hasattr(config_cls, "check") else None
     app.config.from_object(config_cls)
+    app.config.update(required or {})
     if test_config:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(exist_ok=True)
@@ -91,8 +90,8 @@ def register_cli(app):
 
 
 def register_logging(app):
-    if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+    """Log lines on stderr stamped with the local time and its offset (ISO 8601); the
+    security events also to ``SECURITY_LOG_FILE`` when set. Tests leave logging to pytest."""
+    from tracker import security_log
+
+    security_log.configure(app)

@@ -16,6 +16,8 @@ def init_app(app):
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(serve)
+    import tracker.backup  # noqa: F401  (adds backup and restore to CLI_HOOKS)
+
     for hook in CLI_HOOKS:
         hook(app)
 

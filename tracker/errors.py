@@ -1,9 +1,12 @@
 """Error pages: HTML for the pages, JSON for the API."""
+import logging
+
 from flask import jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from tracker import security_log
 from tracker.i18n import N_
 
 MESSAGES = {
@@ -26,11 +29,15 @@ def wants_json():
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        security_log.event("csrf_refused", level=logging.WARNING, status=400,
+                           reason=error.description)
         return render_error(400, N_("The form had expired or was not sent from this site. "
                                     "Please go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if error.code in (401, 403, 404, 429):
+            refused(error.code)
         return render_error(error.code, MESSAGES.get(error.code, error.description))
 
     if app.testing:
@@ -43,6 +50,33 @@ def init_app(app):
 
         db.session.rollback()
         return render_error(500, MESSAGES[500])
+
+
+def refused(code):
+    """Log a refused request. For a signed-in user it is also an audit entry (who asked
+    for what); whatever the request had changed is rolled back first, so a refused request
+    writes nothing but that entry. Anonymous refusals and rate limits go to the log only."""
+    from flask_login import current_user
+
+    from tracker import audit
+    from tracker.extensions import db
+
+    if code == 429:
+        security_log.event("rate_limited", level=logging.WARNING, status=code)
+        return
+    if not current_user.is_authenticated:
+        if code in (401, 403):
+            security_log.event("access_refused", level=logging.WARNING, status=code)
+        return
+    security_log.event("access_refused", level=logging.WARNING, status=code)
+    try:
+        db.session.rollback()
+        audit.record("access_refused", "request", None,
+                     {"status": code, "method": request.method, "path": request.path[:500]})
+        db.session.commit()
+    except Exception:  # the refusal stands even if the database cannot record it
+        db.session.rollback()
+        logging.getLogger("tracker.security").exception("could not record a refused request")
 
 
 def render_error(code, message):

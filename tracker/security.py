@@ -1,4 +1,15 @@
-"""Security headers on every response."""
+"""Security headers on every response, and the proxy set-up that lets the app see the
+visitor's address.
+
+- Content-Security-Policy: scripts only from this site (no inline script anywhere), no
+  plugins, no framing, no ``<base>`` from elsewhere, forms post only here.
+- ``Cache-Control: no-store`` on every page the app renders (signed-in pages, forms with
+  a CSRF token, error pages), so a shared computer's cache or back button keeps nothing;
+  only the static files (CSS, JavaScript, images), and a response a view marked ``public``,
+  may be cached.
+- Strict-Transport-Security when ``HSTS_SECONDS`` is above 0 (production's default is a year).
+"""
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
     [
@@ -33,14 +44,26 @@ def init_app(app):
         ):
             abort(400)
 
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    hsts = app.config.get("HSTS_SECONDS", 0)
+
     @app.after_request
     def set_headers(response):
+        from flask import request
+
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if hsts:
+            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+        if request.endpoint != "static" and not response.cache_control.public:
+            headers["Cache-Control"] = "no-store"
+            headers.setdefault("Pragma", "no-cache")
         return response

@@ -31,7 +31,11 @@ def set_language():
     code = request.form.get("language", "")
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
-        if current_user.is_authenticated:
+        if current_user.is_authenticated and current_user.locale != code:
+            from tracker import audit
+
+            audit.record("set_language", "user", current_user.id,
+                         {"locale": [current_user.locale, code]})
             current_user.locale = code
             db.session.commit()
         refresh()  # the locale chosen for this request so far is no longer the user's

@@ -1,0 +1,196 @@
+"""Machinery for the tests that walk every route of ``app.url_map``: the authorization
+matrix, CSRF, "no GET changes state" and the security headers.
+
+- ``ROLES``: who asks, in the column order of the matrix.
+- ``R``: one line of the matrix: the expected status per role for each method, how to
+  build the URL (``args``) and the body of a POST (``data``). Values starting with ``@``
+  are read from the world: ``"@own.code"``, ``"@milestone.id"``.
+- ``build_world()``: one row of every kind, in the department ``own`` (and a few in
+  ``other``), and a user for every role.
+- ``sign_in_as(client, user)``: a signed-in session without the slow password hash.
+- ``snapshot()`` / ``changes(before, after)``: every row of every table, and what changed
+  apart from security events in the audit log.
+"""
+import dataclasses
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from werkzeug.routing import Map
+
+from models import AgendaItem, AuditLog, Notification
+from tests import factories
+from tracker import auth
+from tracker.extensions import db
+from tracker.security_log import SECURITY_AUDIT_ACTIONS
+
+ROLES = ("anonymous", "viewer", "nodal_own", "nodal_other", "nic", "secretary", "admin")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Answers that refuse a request: a refused write must change nothing.
+REFUSED = frozenset({400, 401, 403, 404, 405, 409, 413, 422, 429})
+
+
+@dataclasses.dataclass
+class R:
+    """Expected answers of one endpoint: per method, seven statuses in ``ROLES`` order."""
+
+    GET: str | None = None
+    POST: str | None = None
+    PUT: str | None = None
+    PATCH: str | None = None
+    DELETE: str | None = None
+    args: dict = dataclasses.field(default_factory=dict)
+    data: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        for method in METHODS:
+            codes = getattr(self, method)
+            if codes is not None and len(codes.split()) != len(ROLES):
+                raise ValueError(f"{method} needs {len(ROLES)} statuses ({' '.join(ROLES)}): {codes!r}")
+
+    def methods(self):
+        return {m for m in METHODS if getattr(self, m) is not None}
+
+    def expected(self, method, role):
+        return int(getattr(self, method).split()[ROLES.index(role)])
+
+    def url_args(self, world):
+        return {k: resolve(v, world) for k, v in self.args.items()}
+
+    def body(self, world):
+        return {k: resolve(v, world) for k, v in self.data.items()}
+
+
+def resolve(value, world):
+    if isinstance(value, str) and value.startswith("@"):
+        for part in value[1:].split("."):
+            world = getattr(world, part)
+        return world
+    return value
+
+
+def endpoint_methods(app_or_map):
+    """``{endpoint: {methods}}`` of every rule (HEAD and OPTIONS left out)."""
+    url_map = app_or_map if isinstance(app_or_map, Map) else app_or_map.url_map
+    found = {}
+    for rule in url_map.iter_rules():
+        found.setdefault(rule.endpoint, set()).update(set(rule.methods) - {"HEAD", "OPTIONS"})
+    return found
+
+
+def cases(app, table, methods=METHODS):
+    """``(endpoint, method)`` of every rule, sorted; endpoints missing from ``table`` are
+    included, so the test that uses them fails for each."""
+    return sorted(
+        (endpoint, method)
+        for endpoint, found in endpoint_methods(app).items()
+        for method in found
+        if method in methods
+    )
+
+
+def build_world(today=None):
+    """One of everything, dated relative to ``today``, in one commit; returns a namespace."""
+    today = today or date.today()
+    f = factories
+    w = SimpleNamespace(today=today)
+    w.own = f.department("own", name="Own Department", commit=False)
+    w.other = f.department("other", name="Other Department", commit=False)
+    w.users = SimpleNamespace(
+        viewer=f.user("viewer", email="viewer@test.example", commit=False),
+        nodal_own=f.user("nodal", department=w.own, email="nodal.own@test.example",
+                         commit=False),
+        nodal_other=f.user("nodal", department=w.other, email="nodal.other@test.example",
+                           commit=False),
+        nic=f.user("nic", email="nic@test.example", commit=False),
+        secretary=f.user("secretary", email="secretary@test.example", commit=False),
+        admin=f.user("admin", email="admin@test.example", commit=False),
+    )
+    w.plan = f.plan(department=w.own, status="submitted", commit=False)
+    w.milestone = f.milestone(plan=w.plan, today=today, code="OWN-1", commit=False)
+    w.other_plan = f.plan(department=w.other, status="approved", commit=False)
+    w.other_milestone = f.milestone(plan=w.other_plan, today=today, code="OTH-1", commit=False)
+    w.bottleneck = f.bottleneck(milestone=w.milestone, raised_on=today - timedelta(days=5),
+                                commit=False)
+    w.other_bottleneck = f.bottleneck(milestone=w.other_milestone, raised_on=today,
+                                      commit=False)
+    w.service = f.service(department=w.own, commit=False)
+    w.asset = f.asset(department=w.own, commit=False)
+    w.meeting = f.meeting(meeting_date=today, commit=False)
+    w.agenda_item = AgendaItem(meeting=w.meeting, title="Review of the own department",
+                               department_id=w.own.id)
+    db.session.add(w.agenda_item)
+    w.action_item = f.action_item(meeting=w.meeting, department=w.own, commit=False)
+    w.flag = f.flag(subject_id=w.milestone.id, department_id=w.own.id, commit=False)
+    w.notification = Notification(user=w.users.nodal_own, flag=w.flag, event="flag",
+                                  subject="Milestone OWN-1 is overdue")
+    db.session.add(w.notification)
+    db.session.commit()
+    return w
+
+
+def user_of(world, role):
+    """The world's user of ``role`` (None for anonymous)."""
+    return getattr(world.users, role, None)
+
+
+def sign_in_as(client, user):
+    """Sign ``client`` in as ``user`` (None: stay anonymous) the way ``auth.sign_in`` does,
+    without spending a password hash per test."""
+    if user is None:
+        return client
+    with client.session_transaction() as sess:
+        sess.clear()
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        auth.start_session(sess)
+    return client
+
+
+def snapshot():
+    """Every row of every table, in primary-key order. Read in the test's own session and
+    committed at once: on SQLite every transaction holds the write lock (BEGIN IMMEDIATE)."""
+    db.session.commit()
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        query = sa.select(table).order_by(*table.primary_key.columns)
+        rows[table.name] = [tuple(r) for r in db.session.execute(query)]
+    db.session.commit()
+    return rows
+
+
+def changes(before, after):
+    """What changed between two snapshots, as readable lines, leaving out the audit
+    entries of security events (sign-ins, refused requests)."""
+    found = []
+    for name, rows in after.items():
+        old = before.get(name, [])
+        if name == AuditLog.__tablename__:
+            action = AuditLog.__table__.columns.keys().index("action")
+            added = [r for r in rows if r not in old]
+            found += [f"audit_log: new entry {r[action]!r}" for r in added
+                      if r[action] not in SECURITY_AUDIT_ACTIONS]
+            if any(r not in rows for r in old):
+                found.append("audit_log: an entry was changed or deleted")
+            continue
+        if rows != old:
+            found.append(f"{name}: {len(old)} rows before, {len(rows)} after"
+                         + ("" if len(old) != len(rows) else " (a row changed)"))
+    return found
+
+
+def security_entries(before, after):
+    """Audit actions added between two snapshots."""
+    action = AuditLog.__table__.columns.keys().index("action")
+    old = before[AuditLog.__tablename__]
+    return [r[action] for r in after[AuditLog.__tablename__] if r not in old]
+
+
+def csrf_token(html):
+    """The CSRF token of the first form of a page."""
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
