@@ -119,12 +119,14 @@ def _figure(fig: go.Figure) -> dict:
 def _layout(title, x_title, y_title, height=420, **kw):
     layout = dict(
         template="none",
-        title={"text": title, "x": 0, "xanchor": "left"},
+        title={"text": title, "x": 0.01, "xanchor": "left", "xref": "container",
+               "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 12}},
         font=FONT,
         xaxis={"title": {"text": x_title}, "automargin": True, "gridcolor": "#e0e0e0"},
         yaxis={"title": {"text": y_title}, "automargin": True, "gridcolor": "#e0e0e0"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0,
+                "traceorder": "normal"},
+        margin={"l": 10, "r": 10, "t": 110, "b": 10},
         height=height,
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
@@ -141,7 +143,9 @@ def _marker(colour, pattern):
     return {
         "color": colour,
         "line": {"color": "#1b1b1b", "width": 0.5},
-        "pattern": {"shape": pattern, "fgcolor": "#ffffff", "size": 7, "solidity": 0.3},
+        # The colour fills the bar; the pattern is drawn over it in white.
+        "pattern": {"shape": pattern, "fillmode": "overlay", "fgcolor": "#ffffff",
+                    "fgopacity": 0.6, "size": 8, "solidity": 0.25},
     }
 
 
