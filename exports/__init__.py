@@ -1,1 +1,1 @@
-"""Excel workbooks: one module per workbook, pure functions that return bytes."""
+"""Downloads and Excel workbooks: pure functions that return bytes; views only send them."""

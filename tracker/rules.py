@@ -486,3 +486,57 @@ def service_integrated_sql():
     from models import Service
 
     return Service.delivery_mode == "integrated"
+
+# --- Dashboard measures (added for the dashboards) --------------------------------------
+
+
+def plan_state_sql():
+    """Over Department outer-joined to ActionPlan: the plan's status, or 'missing'."""
+    return sa.func.coalesce(sa.cast(ActionPlan.status, sa.String), "missing", type_=sa.String)
+
+
+def is_due_soon(m, today: date, days: int) -> bool:
+    """Still open and due between today and ``days`` days from now (inclusive)."""
+    return m.status not in CLOSED_STATUSES and today <= m.due_date <= today + timedelta(days=days)
+
+
+def due_soon_sql(today: date, days: int):
+    return sa.and_(
+        Milestone.status.notin_(CLOSED_STATUSES),
+        Milestone.due_date.between(_d(today), _d(today + timedelta(days=days))),
+    )
+
+
+def is_due_so_far(m, today: date) -> bool:
+    """Counts towards the on-time rate: completed, or open and overdue."""
+    return m.status == "completed" or is_overdue(m, today)
+
+
+def due_so_far_sql(today: date):
+    return sa.or_(Milestone.status == "completed", overdue_sql(today))
+
+
+def completed_on_time(m) -> bool:
+    """Completed on or before the date first committed to (the baseline, else the due date)."""
+    if m.status != "completed" or m.completed_on is None:
+        return False
+    committed = m.baseline_due if m.baseline_due is not None else m.due_date
+    return m.completed_on <= committed
+
+
+def completed_on_time_sql():
+    return sa.and_(
+        Milestone.status == "completed",
+        Milestone.completed_on.is_not(None),
+        Milestone.completed_on <= sa.func.coalesce(Milestone.baseline_due, Milestone.due_date),
+    )
+
+
+def counts_for_slippage(m) -> bool:
+    """Slippage is averaged over milestones with a baseline that are not dropped."""
+    return m.baseline_due is not None and m.status != "dropped"
+
+
+def counts_for_slippage_sql():
+    return sa.and_(Milestone.baseline_due.is_not(None), Milestone.status != "dropped")
+

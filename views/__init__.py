@@ -6,6 +6,7 @@ def register_blueprints(app):
     from views.api_help import bp as api_help
     from views.audit import bp as audit
     from views.bottlenecks import bp as bottlenecks
+    from views.dashboard import bp as dashboard
     from views.departments import bp as departments
     from views.home import bp as home
     from views.milestones import bp as milestones
@@ -15,7 +16,7 @@ def register_blueprints(app):
     from views.websites import bp as websites
 
     for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit, profile,
-                      api_help, services, websites):
+                      api_help, services, websites, dashboard):
         app.register_blueprint(blueprint)
 
     from views import api
