@@ -48,5 +48,15 @@ test: venv
 lint: venv
 	$(BIN)/bandit -c pyproject.toml -r tracker models views jobs exports --severity-level medium --confidence-level low -q
 
+## Benchmarks: `make bench` (SQLite), `make bench DB=postgresql`, `make bench SCALES=1000,10000`.
+## Prints `name value unit` per figure and writes bench/results/latest.json. See README, Performance.
+DB     ?= sqlite
+ALL_SCALES := 1000,10000,100000
+SCALES ?= $(if $(SCALE),$(SCALE),$(ALL_SCALES))
+LOAD_SECONDS ?= 30
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python -m bench.run --db $(DB) --scales $(SCALES) --load-seconds $(LOAD_SECONDS) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo
