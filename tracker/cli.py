@@ -16,6 +16,9 @@ def init_app(app):
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(serve)
+    from jobs import cli as jobs_cli
+
+    jobs_cli.init_app(app)
     for hook in CLI_HOOKS:
         hook(app)
 
