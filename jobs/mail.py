@@ -118,7 +118,7 @@ def deliver(today: date, now: datetime) -> dict:
     grouped = pending(today)
     if not grouped:
         return {"mails sent": 0, "mails failed": 0}
-    sent = failed = 0
+    sent = 0
     try:
         smtp = _connect()
     except (OSError, smtplib.SMTPException) as exc:
@@ -139,7 +139,6 @@ def deliver(today: date, now: datetime) -> dict:
                             user.email, exc)
                 _mark(notifications, now, f"failed: {exc}", sent=False)
                 db.session.commit()
-                failed += 1
                 if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
                     smtp = _reconnect(smtp)
                     if smtp is None:
@@ -154,8 +153,7 @@ def deliver(today: date, now: datetime) -> dict:
                 smtp.quit()
             except (OSError, smtplib.SMTPException):
                 smtp.close()
-    failed = len(grouped) - sent
-    return {"mails sent": sent, "mails failed": failed}
+    return {"mails sent": sent, "mails failed": len(grouped) - sent}
 
 
 def _reconnect(smtp):

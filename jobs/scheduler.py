@@ -97,15 +97,15 @@ def job_by_id(job_id, jobs=JOBS):
 
 
 def _record_run(job_id, **values):
-    """Upsert the job's ``JobRun`` row in its own short transaction."""
-    dialect = db.engine.dialect.name
+    """Upsert the job's ``JobRun`` row and commit (the session holds no other work here)."""
+    dialect = db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun)
     values.setdefault("summary", {})
     stmt = insert.values(job_id=job_id, **values).on_conflict_do_update(
         index_elements=["job_id"], set_=values
     )
-    with db.engine.begin() as conn:
-        conn.execute(stmt)
+    db.session.execute(stmt)
+    db.session.commit()
 
 
 def run_job(job, today, now, holder=None):
@@ -139,7 +139,8 @@ def format_summary(summary):
 
 class Lease:
     """A row in ``scheduler_leases``: at most one holder at a time, renewed by the holder,
-    free for the taking once expired. Each call commits at once on its own connection."""
+    free for the taking once expired. Each call is one short transaction of its own: it
+    commits the session, so call it when the session holds no other work."""
 
     def __init__(self, holder, seconds, name=LEASE_NAME):
         self.holder = holder
@@ -150,8 +151,9 @@ class Lease:
         """Take or renew the lease as of ``now`` (naive UTC); True when we hold it."""
         expires = now + timedelta(seconds=self.seconds)
         table = SchedulerLease.__table__
-        with db.engine.begin() as conn:
-            renewed = conn.execute(
+        session = db.session
+        try:
+            renewed = session.execute(
                 sa.update(table)
                 .where(
                     table.c.name == self.name,
@@ -165,35 +167,38 @@ class Lease:
                     ),
                 )
             ).rowcount
-            if renewed:
-                return True
-            dialect = conn.dialect.name
-            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-            created = conn.execute(
-                insert.values(name=self.name, holder=self.holder, expires_at=expires,
-                              acquired_at=now)
-                .on_conflict_do_nothing(index_elements=["name"])
-                .execution_options(preserve_rowcount=True)
-            ).rowcount
-            return created == 1
+            if not renewed:
+                dialect = session.get_bind().dialect.name
+                insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+                renewed = session.execute(
+                    insert.values(name=self.name, holder=self.holder, expires_at=expires,
+                                  acquired_at=now)
+                    .on_conflict_do_nothing(index_elements=["name"])
+                    .execution_options(preserve_rowcount=True)
+                ).rowcount
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        return renewed == 1
 
     def release(self, now):
         """Give the lease up (only if we hold it), so a standby may take it at once."""
         table = SchedulerLease.__table__
-        with db.engine.begin() as conn:
-            conn.execute(
-                sa.update(table)
-                .where(table.c.name == self.name, table.c.holder == self.holder)
-                .values(expires_at=now - timedelta(seconds=1))
-            )
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.name == self.name, table.c.holder == self.holder)
+            .values(expires_at=now - timedelta(seconds=1))
+        )
+        db.session.commit()
 
     def current_holder(self, now):
         table = SchedulerLease.__table__
-        with db.engine.connect() as conn:
-            return conn.execute(
-                sa.select(table.c.holder).where(table.c.name == self.name,
-                                                table.c.expires_at >= now)
-            ).scalar()
+        holder = db.session.execute(
+            sa.select(table.c.holder).where(table.c.name == self.name, table.c.expires_at >= now)
+        ).scalar()
+        db.session.rollback()
+        return holder
 
 
 def default_holder():
@@ -225,9 +230,9 @@ class Scheduler:
     explicit ``now`` values instead of waiting for the clock.
     """
 
-    def __init__(self, app, jobs=JOBS, holder=None, blocking=False):
+    def __init__(self, app, jobs=None, holder=None, blocking=False):
         self.app = app
-        self.jobs = tuple(jobs)
+        self.jobs = tuple(JOBS if jobs is None else jobs)
         self.holder = holder or default_holder()
         self.blocking = blocking
         self.lease = Lease(self.holder, app.config["SCHEDULER_LEASE_SECONDS"])
@@ -361,9 +366,9 @@ def start_in_process(app):
     return True
 
 
-def stop_in_process():
+def stop_in_process(wait=False):
     global _in_process
     with _in_process_lock:
         scheduler, _in_process = _in_process, None
     if scheduler is not None:
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=wait)

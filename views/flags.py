@@ -152,10 +152,10 @@ def department_open_flags(department_id):
     ).scalars().all()
 
 
-@bp.app_context_processor
-def flag_labels():
-    return {
-        "FLAG_KIND_LABELS": rules.FLAG_KIND_LABELS,
-        "FLAG_SEVERITY_LABELS": rules.FLAG_SEVERITY_LABELS,
-        "ESCALATION_LABELS": rules.ESCALATION_LABELS,
-    }
+@bp.record_once
+def flag_labels(state):
+    state.app.jinja_env.globals.update(
+        FLAG_KIND_LABELS=rules.FLAG_KIND_LABELS,
+        FLAG_SEVERITY_LABELS=rules.FLAG_SEVERITY_LABELS,
+        ESCALATION_LABELS=rules.ESCALATION_LABELS,
+    )
