@@ -27,6 +27,8 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -40,6 +42,7 @@ from tracker.extensions import db
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
+RELEASED = datetime(2000, 1, 1)  # the expiry of a released lease
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ JOBS = (
         "Weekly reminder to departments with no submitted action plan", _weekly_on_monday),
     Job("mail", "jobs.mail:run", "Retry the e-mails of the day not yet sent",
         _every_scan_interval),
+    # A new job is one line: a stable id, a 'module:function' taking (today, now) and
+    # returning a summary dict, a description and a trigger, e.g. the website health check:
+    # Job("health-check", "jobs.health_check:run", "Check every website's health",
+    #     _daily_at_digest_hour),
 )
 
 
@@ -182,13 +189,14 @@ class Lease:
             raise
         return renewed == 1
 
-    def release(self, now):
-        """Give the lease up (only if we hold it), so a standby may take it at once."""
+    def release(self):
+        """Give the lease up (only if we hold it), so a standby may take it at once: it is
+        marked expired long ago, whatever the standby's clock says."""
         table = SchedulerLease.__table__
         db.session.execute(
             sa.update(table)
             .where(table.c.name == self.name, table.c.holder == self.holder)
-            .values(expires_at=now - timedelta(seconds=1))
+            .values(expires_at=RELEASED)
         )
         db.session.commit()
 
@@ -237,6 +245,7 @@ class Scheduler:
         self.blocking = blocking
         self.lease = Lease(self.holder, app.config["SCHEDULER_LEASE_SECONDS"])
         self.leader = False
+        self.stopping = False
         self._lock = threading.Lock()
         self._apscheduler = None
 
@@ -247,12 +256,14 @@ class Scheduler:
         Returns the job ids to run now because they were missed (or run at start)."""
         now = now or utcnow()
         with self.app.app_context():
-            try:
-                held = self.lease.acquire(now)
-            except Exception:
-                log.exception("scheduler lease could not be renewed")
-                held = False
             with self._lock:
+                if self.stopping:
+                    return []
+                try:
+                    held = self.lease.acquire(now)
+                except Exception:
+                    log.exception("scheduler lease could not be renewed")
+                    held = False
                 gained = held and not self.leader
                 self.leader = held
             if not gained:
@@ -262,7 +273,10 @@ class Scheduler:
         if self._apscheduler is not None:
             run_now = datetime.now(timezone.utc)
             for job_id in due:
-                self._apscheduler.modify_job(job_id, next_run_time=run_now)
+                try:
+                    self._apscheduler.modify_job(job_id, next_run_time=run_now)
+                except (JobLookupError, SchedulerNotRunningError):
+                    pass  # shutting down
         return due
 
     def due_on_takeover(self, now):
@@ -287,13 +301,16 @@ class Scheduler:
         now = now or utcnow()
         job = job_by_id(job_id, self.jobs)
         with self.app.app_context():
-            try:
-                held = self.lease.acquire(now)
-            except Exception:
-                log.exception("scheduler lease could not be checked; %s skipped", job_id)
-                return None
             with self._lock:
-                self.leader = held
+                if self.stopping:
+                    return None
+                try:
+                    held = self.lease.acquire(now)
+                except Exception:
+                    log.exception("scheduler lease could not be checked; %s skipped", job_id)
+                    return None
+                if not held:
+                    self.leader = False  # the next heartbeat that takes it catches up
             if not held:
                 log.debug("job %s skipped: another scheduler holds the lease", job_id)
                 return None
@@ -332,11 +349,13 @@ class Scheduler:
 
     def shutdown(self, wait=True):
         """Stop running jobs and give the lease up so a standby takes over at once."""
+        with self._lock:
+            self.stopping = True  # no heartbeat or job takes the lease again after this
         if self._apscheduler is not None and self._apscheduler.running:
             self._apscheduler.shutdown(wait=wait)
         with self.app.app_context():
             try:
-                self.lease.release(utcnow())
+                self.lease.release()
             except Exception:
                 log.exception("scheduler lease could not be released; it will expire")
         self.leader = False
