@@ -18,10 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import with_appcontext
 
 from models import Department, DigitalAsset
 from models.base import utcnow
@@ -229,12 +227,12 @@ def check_url(url, timeout=10.0, probe_http=True) -> CheckResult:
 def run(today=None, now=None):
     """Check every registered address of the active departments; record and commit.
 
-    Returns a summary: ``{"enabled", "checked", "ok", "failed"}``."""
+    Returns a summary: ``{"checked", "ok", "failed"}``, or ``{"skipped": why}`` when off."""
     from tracker.operations import websites
 
     config = current_app.config
     if not config.get("HEALTH_CHECKS"):
-        return {"enabled": False, "checked": 0, "ok": 0, "failed": 0}
+        return {"skipped": "health checks are off; set HEALTH_CHECKS=on to run them"}
     now = now or utcnow()
     timeout = float(config["HEALTH_CHECK_TIMEOUT_SECONDS"])
     workers = max(1, int(config["HEALTH_CHECK_CONCURRENCY"]))
@@ -251,20 +249,5 @@ def run(today=None, now=None):
         websites.record_check(asset, result, checked_at=now)
     db.session.commit()
     ok = sum(1 for r in results if r.ok)
-    return {"enabled": True, "checked": len(results), "ok": ok, "failed": len(results) - ok}
+    return {"checked": len(results), "ok": ok, "failed": len(results) - ok}
 
-
-@click.command("health-check")
-@with_appcontext
-def health_check_command():
-    """Check every registered website once (needs HEALTH_CHECKS=on)."""
-    summary = run()
-    if not summary["enabled"]:
-        click.echo("Health checks are off; set HEALTH_CHECKS=on to run them.")
-        return
-    click.echo(f"Checked {summary['checked']} addresses: {summary['ok']} ok, "
-               f"{summary['failed']} failing.")
-
-
-def register_cli(app):
-    app.cli.add_command(health_check_command)

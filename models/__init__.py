@@ -5,6 +5,7 @@ from models.bottleneck import Bottleneck
 from models.department import Department
 from models.digital_asset import DigitalAsset, HealthCheck
 from models.flag import Flag
+from models.job_run import JobRun
 from models.meeting import ActionItem, AgendaItem, Attendee, MinutesAmendment, ReviewMeeting
 from models.milestone import Milestone, MilestoneUpdate
 from models.notification import Notification
@@ -24,6 +25,7 @@ __all__ = [
     "DigitalAsset",
     "Flag",
     "HealthCheck",
+    "JobRun",
     "Milestone",
     "MilestoneUpdate",
     "MinutesAmendment",

@@ -140,3 +140,19 @@ def action_item(meeting=None, department=None, commit=True, **kw):
 def flag(kind="milestone_overdue", subject_type="milestone", subject_id=1, commit=True, **kw):
     kw.setdefault("severity", "warning")
     return _save(Flag(kind=kind, subject_type=subject_type, subject_id=subject_id, **kw), commit)
+
+
+def health_check(asset, commit=True, **kw):
+    from models import HealthCheck
+
+    kw.setdefault("ok", True)
+    kw.setdefault("checked_at", utcnow())
+    return _save(HealthCheck(asset=asset, **kw), commit)
+
+
+def notification(user, commit=True, **kw):
+    from models import Notification
+
+    kw.setdefault("event", "digest")
+    kw.setdefault("subject", "Something needs your attention")
+    return _save(Notification(user=user, **kw), commit)

@@ -72,7 +72,8 @@ def test_department_page_query_count_does_not_grow(app, as_user, count_queries):
     factories.milestone(plan=plan, today=today)
     queries_for_page()  # warm-up: the signed-in user and settings are loaded once
     few = queries_for_page()
-    assert few <= 4
+    # user, department, plan, milestones; the header's unread count; the open flags
+    assert few <= 6
     for _ in range(30):
         factories.milestone(plan=plan, today=today, commit=False)
     from tracker.extensions import db

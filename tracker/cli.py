@@ -18,6 +18,9 @@ def init_app(app):
     app.cli.add_command(serve)
     import tracker.backup  # noqa: F401  (adds backup and restore to CLI_HOOKS)
 
+    from jobs import cli as jobs_cli
+
+    jobs_cli.init_app(app)
     for hook in CLI_HOOKS:
         hook(app)
 
@@ -120,13 +123,3 @@ def serve(host, port, scheduler):
             click.echo("Scheduler started in-process.")
     run_simple(host, port, app, use_reloader=reloader, use_debugger=app.debug, threaded=True)
 
-
-def _health_check_cli(app):
-    # TODO(lead): becomes the "health-check" entry of the jobs table
-    # (`flask --app tracker jobs run health-check`) when the scheduler branch is merged.
-    from jobs.health_check import register_cli
-
-    register_cli(app)
-
-
-CLI_HOOKS.append(_health_check_cli)

@@ -27,6 +27,21 @@ HEALTH_LABELS = {
     "done": "Done",
     "dropped": "Dropped",
 }
+FLAG_KIND_LABELS = {
+    "milestone_overdue": "Milestone overdue",
+    "milestone_at_risk": "Milestone at risk",
+    "milestone_stale": "Milestone not updated",
+    "bottleneck_past_sla": "Bottleneck past its SLA",
+    "action_item_overdue": "Action item overdue",
+    "certificate_expiring": "Security audit certificate expiring",
+    "certificate_expired": "Security audit certificate expired",
+    "website_stale": "Website not updated",
+    "website_down": "Website down",
+    "website_no_https": "Website without HTTPS",
+    "no_submitted_plan": "No action plan submitted",
+}
+FLAG_SEVERITY_LABELS = {"info": "Information", "warning": "Warning", "critical": "Critical"}
+ESCALATION_LABELS = {"department": "Nodal officer", "nic": "NIC", "secretary": "Secretary"}
 AGE_BUCKETS = ("0-15", "16-30", "31-60", "60+")
 AGE_BUCKET_LABELS = {
     "0-15": "0–15 days",
@@ -454,14 +469,6 @@ def website_down_sql():
     return sa.and_(nth_latest_ok(0).is_(False), nth_latest_ok(1).is_(False))
 
 
-def website_no_https(a) -> bool:
-    return not a.https
-
-
-def website_no_https_sql():
-    return DigitalAsset.https.is_(False)
-
-
 # --- The service register ---------------------------------------------------------------
 
 ONLINE_MODES = ("online_standalone", "integrated")
@@ -540,3 +547,137 @@ def counts_for_slippage(m) -> bool:
 def counts_for_slippage_sql():
     return sa.and_(Milestone.baseline_due.is_not(None), Milestone.status != "dropped")
 
+
+def escalation_level_sql(days_open, t: Thresholds):
+    """``escalation_level`` in SQL over an integer expression of days open."""
+    return sa.case(
+        (days_open >= t.escalate_to_secretary_days, "secretary"),
+        (days_open >= t.escalate_to_nic_days, "nic"),
+        else_="department",
+    )
+
+
+# --- Overdue days and the escalation ladder ---------------------------------------------
+
+
+def overdue_day(due_date: date, today: date) -> int:
+    """Day N of being overdue: 0 on the first day after the due date, 7 a week later.
+    Negative while not yet overdue. The escalation ladder counts these days."""
+    return (today - due_date).days - 1
+
+
+def overdue_day_sql(due_date_column, today: date):
+    return days_between(due_date_column, _d(today)) - 1
+
+
+def overdue_escalation(due_date: date, today: date, t: Thresholds) -> str:
+    """Who an overdue milestone or action item has reached: the department (nodal officer)
+    from day 0, NIC from day ``escalate_to_nic_days``, the Secretary from day
+    ``escalate_to_secretary_days`` (and from then on the next review meeting's agenda)."""
+    return escalation_level(overdue_day(due_date, today), t)
+
+
+def overdue_escalation_sql(due_date_column, today: date, t: Thresholds):
+    return escalation_level_sql(overdue_day_sql(due_date_column, today), t)
+
+
+# A bottleneck past its SLA goes straight to the Secretary's next review agenda.
+PAST_SLA_ESCALATION = "secretary"
+
+
+# --- Flag severity --------------------------------------------------------------------------
+
+# The severity of a flag of each kind whose severity does not depend on its subject.
+FLAG_SEVERITY = {
+    "milestone_at_risk": "warning",
+    "milestone_stale": "info",
+    "certificate_expiring": "warning",
+    "certificate_expired": "critical",
+    "website_stale": "info",
+    "website_down": "critical",
+    "website_no_https": "warning",
+    "no_submitted_plan": "warning",
+}
+
+
+def overdue_flag_severity(escalation: str) -> str:
+    """An overdue milestone or action item is a warning until it reaches the Secretary."""
+    return "critical" if escalation == "secretary" else "warning"
+
+
+def overdue_flag_severity_sql(escalation_expr):
+    return sa.case((escalation_expr == "secretary", "critical"), else_="warning")
+
+
+def past_sla_flag_severity(bottleneck_severity: str) -> str:
+    return "critical" if bottleneck_severity in SEVERE else "warning"
+
+
+def past_sla_flag_severity_sql():
+    return sa.case((Bottleneck.severity.in_(SEVERE), "critical"), else_="warning")
+
+
+# --- Website health (from the health checks) -------------------------------------------------
+
+# The assets whose pages the website flags (stale, down, no HTTPS) look at; mobile apps are
+# judged by their store listing, not a page of ours.
+WEBSITE_KINDS = ("website", "web_app")
+
+
+def website_lacks_https(asset, latest_check=None) -> bool:
+    """Not marked HTTPS, or its latest health check ended on a page that is not HTTPS."""
+    if not asset.https:
+        return True
+    final = latest_check.final_url if latest_check is not None else None
+    return final is not None and not final.lower().startswith("https://")
+
+
+def website_no_https_sql():
+    from models import HealthCheck
+
+    latest_final_url = (
+        sa.select(HealthCheck.final_url)
+        .where(HealthCheck.asset_id == DigitalAsset.id)
+        .order_by(HealthCheck.checked_at.desc(), HealthCheck.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.or_(
+        DigitalAsset.https.is_(False),
+        sa.func.lower(sa.func.coalesce(latest_final_url, "https://")).not_like("https://%"),
+    )
+
+
+# --- Who a flag reaches (the daily digest) -------------------------------------------------
+
+# Reported weekly by the plan reminder instead of every day in the digest.
+WEEKLY_FLAG_KINDS = ("no_submitted_plan",)
+
+
+def flag_reaches(user, flag) -> bool:
+    """The nodal officer gets every open flag of their department; NIC the flags escalated
+    to NIC (and beyond); the Secretary the flags escalated to the Secretary."""
+    if not user.active or flag.cleared_at is not None:
+        return False
+    if user.role == "nodal":
+        return flag.department_id == user.department_id
+    if user.role == "nic":
+        return flag.escalation in ("nic", "secretary")
+    if user.role == "secretary":
+        return flag.escalation == "secretary"
+    return False
+
+
+def flag_reaches_sql():
+    """``flag_reaches`` over User and Flag, for a join."""
+    from models import Flag, User
+
+    return sa.and_(
+        User.active.is_(True),
+        Flag.cleared_at.is_(None),
+        sa.or_(
+            sa.and_(User.role == "nodal", User.department_id == Flag.department_id),
+            sa.and_(User.role == "nic", Flag.escalation.in_(("nic", "secretary"))),
+            sa.and_(User.role == "secretary", Flag.escalation == "secretary"),
+        ),
+    )

@@ -246,7 +246,8 @@ def _assets(site, paths):
 
 def test_run_is_off_unless_enabled(app, site):
     _assets(site, ["/healthy"])
-    assert health_check.run() == {"enabled": False, "checked": 0, "ok": 0, "failed": 0}
+    assert health_check.run() == {
+        "skipped": "health checks are off; set HEALTH_CHECKS=on to run them"}
     assert site.requests == []
     assert db.session.execute(sa.select(HealthCheck)).first() is None
 
@@ -257,7 +258,7 @@ def test_run_records_each_result_and_the_latest(checks_on, site):
     versions = {p: a.version for p, a in assets.items()}
     now = datetime(2026, 11, 1, 6, 0)
     summary = health_check.run(now=now)
-    assert summary == {"enabled": True, "checked": 5, "ok": 2, "failed": 3}
+    assert summary == {"checked": 5, "ok": 2, "failed": 3}
     db.session.expire_all()
     checks = {c.asset_id: c for c in db.session.execute(sa.select(HealthCheck)).scalars()}
     healthy = checks[ids["/healthy"]]
@@ -305,13 +306,13 @@ def _down_ids():
 
 def test_cli_command(runner, checks_on, site):
     _assets(site, ["/healthy", "/error"])
-    result = runner.invoke(args=["health-check"])
+    result = runner.invoke(args=["jobs", "run", "health-check"])
     assert result.exit_code == 0, result.output
-    assert "Checked 2 addresses: 1 ok, 1 failing." in result.output
+    assert "health-check: 2 checked, 1 ok, 1 failed" in result.output
     assert db.session.execute(sa.select(sa.func.count(HealthCheck.id))).scalar() == 2
 
 
 def test_cli_command_when_off(runner, app):
-    result = runner.invoke(args=["health-check"])
+    result = runner.invoke(args=["jobs", "run", "health-check"])
     assert result.exit_code == 0
-    assert "Health checks are off" in result.output
+    assert "health checks are off" in result.output

@@ -1,0 +1,171 @@
+"""E-mail delivery of the in-app notifications over SMTP (``smtplib``).
+
+Each run sends every user one mail with the notifications of the day not yet e-mailed
+(plain-text and HTML parts, each item linked with ``BASE_URL``). A notification is marked
+e-mailed as soon as its mail is accepted, and committed, so nothing is mailed twice for the
+same flag and day. A refused or unreachable server is logged and recorded on the
+notifications (``email_result``); they stay pending and the next run tries again. Without
+``MAIL_SERVER`` the notifications stay in the in-app inbox only.
+"""
+import logging
+import smtplib
+from collections import defaultdict
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+
+from models import Department, Flag, Notification, User
+from tracker import rules
+from tracker.extensions import db
+
+log = logging.getLogger(__name__)
+
+# The notifications that go out by e-mail (the digest and the weekly plan reminder).
+MAILED_EVENTS = ("digest", "plan_reminder")
+
+
+def configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def pending(today: date):
+    """The notifications of ``today`` still to be e-mailed, with their flag and department,
+    grouped by user: ``{user: [(notification, flag, department_name), …]}`` (one query)."""
+    rows = db.session.execute(
+        sa.select(Notification, User, Flag, Department.name)
+        .join(User, User.id == Notification.user_id)
+        .outerjoin(Flag, Flag.id == Notification.flag_id)
+        .outerjoin(Department, Department.id == Flag.department_id)
+        .where(
+            Notification.digest_on == today,
+            Notification.emailed_at.is_(None),
+            Notification.event.in_(MAILED_EVENTS),
+            User.active.is_(True),
+        )
+        .order_by(User.id, Notification.event, Notification.id)
+    ).all()
+    grouped = defaultdict(list)
+    for notification, user, flag, department_name in rows:
+        grouped[user].append((notification, flag, department_name))
+    return grouped
+
+
+def build_message(user, items, today: date) -> EmailMessage:
+    """One mail to ``user`` listing ``items``, in plain text and HTML."""
+    config = current_app.config
+    base_url = config["BASE_URL"].rstrip("/")
+    entries = [
+        {
+            "subject": n.subject,
+            "url": base_url + (n.link or "/notifications/"),
+            "severity": rules.FLAG_SEVERITY_LABELS.get(flag.severity, "") if flag else "",
+            "escalation": rules.ESCALATION_LABELS.get(flag.escalation, "") if flag else "",
+            "department": department_name or "",
+            "event": n.event,
+        }
+        for n, flag, department_name in items
+    ]
+    context = {"user": user, "entries": entries, "today": today,
+               "inbox_url": base_url + "/notifications/"}
+    message = EmailMessage()
+    count = len(entries)
+    message["Subject"] = (
+        f"Roadmap Tracker: {count} item{'s' if count != 1 else ''} for "
+        f"{today.strftime('%d-%m-%Y')}"
+    )
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = formataddr((user.name, user.email))
+    message["Message-ID"] = make_msgid(domain="roadmap-tracker")
+    message.set_content(render_template("mail/digest.txt", **context))
+    message.add_alternative(render_template("mail/digest.html", **context), subtype="html")
+    return message
+
+
+def _mark(notifications, now, result, sent):
+    ids = [n.id for n in notifications]
+    values = {"email_result": result[:300]}
+    if sent:
+        values["emailed_at"] = now
+    db.session.execute(
+        sa.update(Notification).where(Notification.id.in_(ids)).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _connect():
+    config = current_app.config
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
+                        timeout=config["MAIL_TIMEOUT_SECONDS"])
+    try:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    except Exception:
+        smtp.close()
+        raise
+    return smtp
+
+
+def deliver(today: date, now: datetime) -> dict:
+    """E-mail each user their pending notifications of ``today``. Commits after each mail
+    (so an accepted mail is never sent again); never raises for an SMTP failure."""
+    if not configured():
+        return {"mails sent": 0, "mails failed": 0, "mail": "not configured"}
+    grouped = pending(today)
+    if not grouped:
+        return {"mails sent": 0, "mails failed": 0}
+    sent = 0
+    try:
+        smtp = _connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("SMTP server %s:%s unreachable (%s); %d mails will be retried on the next run",
+                    current_app.config["MAIL_SERVER"], current_app.config["MAIL_PORT"], exc,
+                    len(grouped))
+        for user, items in grouped.items():
+            _mark([n for n, _, _ in items], now, f"failed: {exc}", sent=False)
+        db.session.commit()
+        return {"mails sent": 0, "mails failed": len(grouped)}
+    try:
+        for user, items in grouped.items():
+            notifications = [n for n, _, _ in items]
+            try:
+                smtp.send_message(build_message(user, items, today))
+            except (OSError, smtplib.SMTPException) as exc:
+                log.warning("mail to %s refused (%s); it will be retried on the next run",
+                            user.email, exc)
+                _mark(notifications, now, f"failed: {exc}", sent=False)
+                db.session.commit()
+                if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+                    smtp = _reconnect(smtp)
+                    if smtp is None:
+                        break
+                continue
+            _mark(notifications, now, "sent", sent=True)
+            db.session.commit()
+            sent += 1
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+    return {"mails sent": sent, "mails failed": len(grouped) - sent}
+
+
+def _reconnect(smtp):
+    try:
+        smtp.close()
+        return _connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("SMTP server lost (%s); the remaining mails will be retried on the next run",
+                    exc)
+        return None
+
+
+def run(today: date, now: datetime) -> dict:
+    """The scheduled job: retry the mails of the day still pending."""
+    return deliver(today, now)

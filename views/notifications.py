@@ -1,0 +1,81 @@
+"""Each user's in-app inbox: the digest, reminders and events addressed to them."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from models import Flag, Notification
+from models.base import utcnow
+from tracker.auth import safe_next
+from tracker.extensions import db
+from tracker.operations import notifications as operations
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+PAGE_SIZE = 50
+
+
+@bp.route("/")
+@login_required
+def index():
+    unread_only = request.args.get("show") == "unread"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = (
+        sa.select(Notification, Flag.cleared_at)
+        .outerjoin(Flag, Flag.id == Notification.flag_id)
+        .where(Notification.user_id == current_user.id)
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(query.with_only_columns(Notification.id).subquery())
+    ).scalar_one()
+    rows = db.session.execute(
+        query.order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "notifications/index.html", rows=rows, total=total, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), unread_only=unread_only,
+    )
+
+
+def _own(notification_id):
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != current_user.id:
+        abort(404)
+    return notification
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read(notification_id):
+    notification = _own(notification_id)
+    operations.mark_read(current_user, notification, utcnow())
+    db.session.commit()
+    if request.form.get("open") and notification.link:
+        return redirect(safe_next(notification.link) or url_for("notifications.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("notifications.index"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all():
+    count = operations.mark_all_read(current_user, utcnow())
+    db.session.commit()
+    flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.",
+                   count), "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.app_context_processor
+def inbox_count():
+    """``unread_notification_count()`` for the header: one query, only when called."""
+
+    def unread_notification_count():
+        if not current_user.is_authenticated:
+            return 0
+        return operations.unread_count(current_user)
+
+    return {"unread_notification_count": unread_notification_count}
