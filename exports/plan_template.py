@@ -73,7 +73,8 @@ def plan_template_workbook(departments, generated_at) -> bytes:
     sheet.ws.data_validations.append(pct)
     dates = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
                            showErrorMessage=True, errorTitle="Date", error="Enter a date.")
-    dates.add(f"G{first}:H{last} K{first}:K{last}")
+    dates.add(f"G{first}:H{last}")
+    dates.add(f"K{first}:K{last}")
     sheet.ws.data_validations.append(dates)
     sheet.write([])
 
