@@ -8,6 +8,7 @@ The caller must have passed the bytes through ``exports.upload_safety.check_xlsx
 import io
 import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -106,7 +107,9 @@ def _date(v):
 def read_plan(data: bytes, departments):
     """``departments``: the active department codes (a set). Returns (rows, problems)."""
     try:
-        return _read(data, departments)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on odd files: not the user's concern
+            return _read(data, departments)
     except UploadRefused:
         raise
     except Exception as exc:  # noqa: BLE001  a damaged file is refused, never a crash

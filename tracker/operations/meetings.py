@@ -121,7 +121,7 @@ def agenda_candidates(meeting, today, t):
         items.append(dict(
             kind="bottleneck", subject_type="bottleneck", subject_id=b.id,
             department_id=b.department_id, sort=_SEVERITY_ORDER.get(b.severity, 3),
-            title=f"Bottleneck past SLA: {b.title}",
+            title=f"Bottleneck past SLA: {b.title} ({dept_name})",
             details=(f"{dept_name}. Severity {b.severity}, open {days} days "
                      f"(SLA {t.sla_days(b.severity)} days). Action by: {b.action_by or '-'}."),
         ))
