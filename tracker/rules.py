@@ -292,6 +292,19 @@ def action_item_overdue_sql(today: date):
     return sa.and_(ActionItem.status == "open", ActionItem.due_date < _d(today))
 
 
+def action_item_days_overdue(a, today: date) -> int:
+    """Days an open action item is past its due date (0 when not overdue or closed)."""
+    if a.status != "open":
+        return 0
+    return max(0, (today - a.due_date).days)
+
+
+def action_item_days_overdue_sql(today: date):
+    return sa.case(
+        (action_item_overdue_sql(today), days_between(ActionItem.due_date, _d(today))), else_=0
+    )
+
+
 def certificate_state(valid_until: date | None, today: date, t: Thresholds) -> str:
     """'missing', 'expired', 'expiring' (within the warning window) or 'ok'."""
     if valid_until is None:

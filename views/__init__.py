@@ -10,15 +10,18 @@ def register_blueprints(app):
     from views.departments import bp as departments
     from views.flags import bp as flags
     from views.home import bp as home
+    from views.meetings import bp as meetings
     from views.milestones import bp as milestones
     from views.notifications import bp as notifications
     from views.plans import bp as plans
     from views.profile import bp as profile
+    from views.reports import bp as reports
     from views.services import bp as services
     from views.websites import bp as websites
 
     for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit, profile,
-                      api_help, services, websites, dashboard, flags, notifications):
+                      api_help, services, websites, dashboard, flags, notifications, meetings,
+                      reports):
         app.register_blueprint(blueprint)
 
     from views import api

@@ -1,0 +1,61 @@
+"""The bottleneck report: every bottleneck (or the open ones) with age, SLA and severity."""
+import sqlalchemy as sa
+
+from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
+from models import Bottleneck, Department, Milestone
+from models.bottleneck import OPEN_BOTTLENECK_STATUSES
+from tracker import rules
+from tracker.extensions import db
+
+COLUMNS = [
+    Column("Department"),
+    Column("Bottleneck"),
+    Column("Category"),
+    Column("Severity", "severity"),
+    Column("Status"),
+    Column("Milestone"),
+    Column("Raised on", "date"),
+    Column("Age (days)", "number"),
+    Column("Age bucket"),
+    Column("Past SLA"),
+    Column("Action by"),
+    Column("Target date", "date"),
+    Column("Resolution note", "wrap"),
+]
+
+
+def bottleneck_rows(today, t, open_only=False, department_ids=None):
+    q = (
+        sa.select(
+            Department.name, Bottleneck.title, Bottleneck.category, Bottleneck.severity,
+            Bottleneck.status, Milestone.code, Bottleneck.raised_on,
+            rules.bottleneck_age_sql(today), rules.age_bucket_sql(today),
+            sa.case((rules.past_sla_sql(today, t), "Yes"), else_="No"),
+            Bottleneck.action_by, Bottleneck.target_date, Bottleneck.resolution_note,
+        )
+        .join(Department, Bottleneck.department_id == Department.id)
+        .outerjoin(Milestone, Bottleneck.milestone_id == Milestone.id)
+        .order_by(Department.name, Bottleneck.raised_on, Bottleneck.id)
+    )
+    if open_only:
+        q = q.where(Bottleneck.status.in_(OPEN_BOTTLENECK_STATUSES))
+    if department_ids is not None:
+        q = q.where(Bottleneck.department_id.in_(department_ids))
+    buckets = rules.AGE_BUCKET_LABELS
+    return [
+        (d, title, cat.replace("_", " ").capitalize(), sev, status.capitalize(), code, raised,
+         age, buckets.get(bucket, bucket), past, action_by, target, note)
+        for d, title, cat, sev, status, code, raised, age, bucket, past, action_by, target, note
+        in db.session.execute(q)
+    ]
+
+
+def write_sheet(wb, rows, generated, sheet="Bottlenecks", title="Bottleneck report"):
+    Table(wb, sheet, title, COLUMNS, generated).write(rows)
+
+
+def bottleneck_workbook(today, t, generated_at, open_only=False) -> bytes:
+    wb = new_workbook()
+    write_sheet(wb, bottleneck_rows(today, t, open_only), generated_label(generated_at),
+                title="Open bottlenecks" if open_only else "Bottleneck report")
+    return to_bytes(wb)

@@ -1,0 +1,248 @@
+"""Reading an action-plan workbook (the template, or a roadmap export) and checking it whole.
+
+``read_plan(data, departments)`` returns ``(rows, errors)``: the milestones found, each a
+``PlanRow``, and every problem as an ``ImportProblem`` (sheet, row, column, message). Nothing
+here touches the database; ``tracker.operations.imports`` previews and applies the rows.
+The caller must have passed the bytes through ``exports.upload_safety.check_xlsx`` first.
+"""
+import io
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from exports.labels import CATEGORY_LABELS, STATUS_LABELS
+from exports.upload_safety import UploadRefused
+
+log = logging.getLogger(__name__)
+
+SHEETS = ("Milestones", "Roadmap")
+REQUIRED = ("Department code", "Milestone code", "Title", "Category", "Due date", "Status")
+OPTIONAL = ("Description", "Owner", "Start date", "% complete", "Completed on")
+MAX_ROWS = 10000
+HEADER_SEARCH_ROWS = 20
+LIMITS = {"Milestone code": 40, "Title": 300, "Owner": 200, "Description": 5000}
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self):
+        where = [f"sheet {self.sheet}"]
+        if self.row:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass
+class PlanRow:
+    row: int
+    department_code: str
+    code: str
+    title: str
+    category: str
+    due_date: date
+    status: str
+    description: str = ""
+    owner: str = ""
+    start_date: date | None = None
+    percent_complete: int = 0
+    completed_on: date | None = None
+    fields: dict = field(default_factory=dict)
+
+    def values(self):
+        return {
+            "title": self.title, "description": self.description, "category": self.category,
+            "owner": self.owner, "start_date": self.start_date, "due_date": self.due_date,
+            "status": self.status, "percent_complete": self.percent_complete,
+            "completed_on": self.completed_on,
+        }
+
+
+def _key(text):
+    return re.sub(r"[\s_]+", " ", str(text).strip().lower())
+
+
+_CATEGORIES = {**{_key(v): k for k, v in CATEGORY_LABELS.items()},
+               **{_key(k): k for k in CATEGORY_LABELS}}
+_STATUSES = {**{_key(v): k for k, v in STATUS_LABELS.items()}, **{_key(k): k for k in STATUS_LABELS}}
+_HEADERS = {_key(h): h for h in REQUIRED + OPTIONAL}
+
+
+def _text(v):
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def _date(v):
+    """A date from a date cell or DD-MM-YYYY / YYYY-MM-DD text; raises ValueError."""
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        s = v.strip()
+        for fmt in ("%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(s, fmt).date()
+            except ValueError:
+                pass
+    raise ValueError("is not a date: enter a date as DD-MM-YYYY")
+
+
+def read_plan(data: bytes, departments):
+    """``departments``: the active department codes (a set). Returns (rows, problems)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on odd files: not the user's concern
+            return _read(data, departments)
+    except UploadRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001  a damaged file is refused, never a crash
+        log.info("unreadable workbook refused: %r", exc)
+        raise UploadRefused("The workbook could not be read: it is damaged or not an Excel "
+                            "workbook saved by a spreadsheet program.") from None
+
+
+def _read(data, departments):
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        name = next((s for s in SHEETS if s in wb.sheetnames), None)
+        if name is None:
+            return [], [ImportProblem(wb.sheetnames[0] if wb.sheetnames else "-", None, None,
+                                      "No sheet named Milestones: use the template.")]
+        ws = wb[name]
+        return _read_sheet(ws, name, departments)
+    finally:
+        wb.close()
+
+
+def _read_sheet(ws, sheet, departments):
+    problems = []
+    rows = ws.iter_rows(values_only=True)
+    header_row, columns = None, {}
+    for n, values in enumerate(rows, start=1):
+        if n > HEADER_SEARCH_ROWS:
+            break
+        found = {_HEADERS[_key(v)]: i for i, v in enumerate(values or ())
+                 if isinstance(v, str) and _key(v) in _HEADERS}
+        if "Milestone code" in found:
+            header_row, columns = n, found
+            break
+    if header_row is None:
+        return [], [ImportProblem(sheet, None, None,
+                                  "The heading row (with 'Milestone code') was not found.")]
+    for h in REQUIRED:
+        if h not in columns:
+            problems.append(ImportProblem(sheet, header_row, None, f"The column '{h}' is missing."))
+    if problems:
+        return [], problems
+
+    def col(h):
+        return f"{get_column_letter(columns[h] + 1)} ({h})"
+
+    result, seen = [], {}
+    for n, values in enumerate(rows, start=header_row + 1):
+        values = tuple(values or ())
+        if not any(v not in (None, "") and _text(v) for v in values):
+            continue
+        if len(result) >= MAX_ROWS:
+            problems.append(ImportProblem(sheet, n, None, f"More than {MAX_ROWS} milestones."))
+            break
+        cell = {h: (values[i] if i < len(values) else None) for h, i in columns.items()}
+        row_problems = []
+
+        def bad(h, message):
+            row_problems.append(ImportProblem(sheet, n, col(h), message))
+
+        texts = {}
+        for h in ("Department code", "Milestone code", "Title", "Description", "Owner",
+                  "Category", "Status"):
+            if h in cell:
+                texts[h] = _text(cell[h])
+                if h in REQUIRED and not texts[h]:
+                    bad(h, "is required")
+                elif h in LIMITS and len(texts[h]) > LIMITS[h]:
+                    bad(h, f"is longer than {LIMITS[h]} characters")
+        dept = texts.get("Department code", "").lower()
+        if dept and dept not in departments:
+            bad("Department code", f"'{texts['Department code']}' is not a known department code")
+        code = texts.get("Milestone code", "")
+        if code and len(code) <= LIMITS["Milestone code"] and not _CODE.match(code):
+            bad("Milestone code", "may hold only letters, digits and . _ / -")
+        category = _CATEGORIES.get(_key(texts["Category"])) if texts.get("Category") else None
+        if texts.get("Category") and category is None:
+            bad("Category", f"'{texts['Category']}' is not a category: choose from the list")
+        status = _STATUSES.get(_key(texts["Status"])) if texts.get("Status") else None
+        if texts.get("Status") and status is None:
+            bad("Status", f"'{texts['Status']}' is not a status: choose from the list")
+        dates = {}
+        for h in ("Start date", "Due date", "Completed on"):
+            v = cell.get(h)
+            if v in (None, ""):
+                if h == "Due date":
+                    bad(h, "is required")
+                dates[h] = None
+                continue
+            try:
+                dates[h] = _date(v)
+            except ValueError as exc:
+                bad(h, str(exc))
+                dates[h] = None
+        if dates.get("Start date") and dates.get("Due date") and dates["Due date"] < dates["Start date"]:
+            bad("Due date", "is before the start date")
+        percent = 0
+        raw = cell.get("% complete")
+        if raw not in (None, ""):
+            try:
+                f = float(raw) if not isinstance(raw, bool) else None
+                if f is None or not f.is_integer() or not 0 <= f <= 100:
+                    raise ValueError
+                percent = int(f)
+            except (TypeError, ValueError):
+                bad("% complete", "must be a whole number from 0 to 100")
+        elif status == "completed":
+            percent = 100
+        if status == "completed":
+            if percent != 100:
+                bad("% complete", "must be 100 for a completed milestone")
+            if cell.get("Completed on") in (None, ""):
+                if "Completed on" in columns:
+                    bad("Completed on", "is required for a completed milestone")
+                else:
+                    bad("Status", "a completed milestone needs a 'Completed on' column and date")
+        elif dates.get("Completed on") is not None:
+            bad("Completed on", "is only for a completed milestone")
+        if dept and code:
+            first = seen.get((dept, code.upper()))
+            if first is not None:
+                bad("Milestone code", f"'{code}' is already used for this department in row {first}")
+            else:
+                seen[(dept, code.upper())] = n
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        result.append(PlanRow(
+            row=n, department_code=dept, code=code, title=texts["Title"],
+            category=category, due_date=dates["Due date"], status=status,
+            description=texts.get("Description", ""), owner=texts.get("Owner", ""),
+            start_date=dates.get("Start date"), percent_complete=percent,
+            completed_on=dates.get("Completed on"),
+        ))
+    if not result and not problems:
+        problems.append(ImportProblem(sheet, None, None, "The sheet has no milestones."))
+    return result, problems

@@ -1,0 +1,71 @@
+"""The whole roadmap: every milestone with its dates and health, streamed.
+
+The rows come from one server-side query read in batches (``yield_per``) as plain tuples,
+and the sheet is written in write-only mode, so memory stays flat whatever the number of
+milestones. The columns are those of the action-plan template, so a department's roadmap
+can be imported back (``exports.plan_import``)."""
+import sqlalchemy as sa
+
+from exports.labels import CATEGORY_LABELS, STATUS_LABELS
+from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
+from models import Department, Milestone
+from tracker import rules
+from tracker.extensions import db
+
+COLUMNS = [
+    Column("Department code", width=14),
+    Column("Department", width=36),
+    Column("Milestone code", width=16),
+    Column("Title", width=50),
+    Column("Description", width=50),
+    Column("Category", width=22),
+    Column("Owner", width=24),
+    Column("Status", width=14),
+    Column("% complete", "number", width=11),
+    Column("Start date", "date", width=12),
+    Column("Baseline due", "date", width=13),
+    Column("Due date", "date", width=12),
+    Column("Completed on", "date", width=13),
+    Column("Days slipped", "number", width=12),
+    Column("Health", "health", width=11),
+]
+BATCH = 1000
+
+
+def roadmap_query(today, t, department_ids=None):
+    q = (
+        sa.select(
+            Department.code, Department.name, Milestone.code, Milestone.title,
+            Milestone.description, Milestone.category, Milestone.owner, Milestone.status,
+            Milestone.percent_complete, Milestone.start_date, Milestone.baseline_due,
+            Milestone.due_date, Milestone.completed_on, rules.slipped_days_sql(),
+            rules.health_sql(today, t),
+        )
+        .join(Department, Milestone.department_id == Department.id)
+        .order_by(Department.name, Milestone.position, Milestone.due_date, Milestone.id)
+    )
+    if department_ids is not None:
+        q = q.where(Milestone.department_id.in_(department_ids))
+    return q
+
+
+def _rows(today, t, department_ids):
+    cat, st = CATEGORY_LABELS, STATUS_LABELS
+    result = db.session.execute(
+        roadmap_query(today, t, department_ids).execution_options(yield_per=BATCH)
+    )
+    try:
+        for (dcode, dname, code, title, desc, category, owner, status, pct, start, base, due,
+             done, slipped, health) in result:
+            yield (dcode, dname, code, title, desc, cat.get(category, category), owner,
+                   st.get(status, status), pct, start, base, due, done, slipped, health)
+    finally:
+        result.close()
+
+
+def roadmap_workbook(today, t, generated_at, department_ids=None, title=None) -> bytes:
+    wb = new_workbook()
+    table = Table(wb, "Roadmap", title or "Roadmap: every milestone", COLUMNS,
+                  generated_label(generated_at), facts=[("As of", today)])
+    table.write(_rows(today, t, department_ids))
+    return to_bytes(wb)

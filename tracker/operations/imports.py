@@ -1,0 +1,186 @@
+"""Importing action plans: the preview of what an upload would change, and applying it.
+
+Between the preview and the confirmation the validated upload waits in the instance folder
+(``instance/imports/<token>.xlsx`` with a small JSON note of who uploaded it), so the user's
+file is not lost and nothing is trusted from the browser but a random token. On apply the
+file is read and checked again, whole, and the changes are made in the caller's one
+transaction.
+"""
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from models import ActionPlan, Department, Milestone, MilestoneUpdate
+from models.base import utcnow
+from tracker import audit
+from tracker.extensions import db
+
+TRACKED = ("title", "description", "category", "owner", "start_date", "due_date", "status",
+           "percent_complete", "completed_on")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+PENDING_MAX_AGE_SECONDS = 24 * 3600
+
+
+@dataclass
+class Change:
+    action: str  # create | update | unchanged
+    row: int
+    department_code: str
+    code: str
+    title: str
+    changes: dict = field(default_factory=dict)
+
+
+def active_department_codes():
+    return set(db.session.execute(
+        sa.select(Department.code).where(Department.active.is_(True))).scalars())
+
+
+def _existing(rows):
+    codes = {r.department_code for r in rows}
+    departments = {d.code: d for d in db.session.execute(
+        sa.select(Department).where(Department.code.in_(codes))).scalars()}
+    ids = [d.id for d in departments.values()]
+    milestones = {}
+    for m in db.session.execute(sa.select(Milestone).where(Milestone.department_id.in_(ids))).scalars():
+        milestones[(m.department_id, m.code.upper())] = m
+    return departments, milestones
+
+
+def plan_changes(rows):
+    """What applying ``rows`` would do: one Change per row (two queries)."""
+    departments, milestones = _existing(rows)
+    result = []
+    for r in rows:
+        dept = departments[r.department_code]
+        m = milestones.get((dept.id, r.code.upper()))
+        if m is None:
+            result.append(Change("create", r.row, r.department_code, r.code, r.title))
+            continue
+        new = r.values()
+        diff = {f: (getattr(m, f), new[f]) for f in TRACKED if getattr(m, f) != new[f]}
+        result.append(Change("update" if diff else "unchanged", r.row, r.department_code,
+                             m.code, r.title, diff))
+    return result
+
+
+def apply_plan(rows, user, filename=""):
+    """Create or update the milestones of each department's plan. Flushes; the caller commits.
+    Returns ``{"created": n, "updated": n, "unchanged": n}``."""
+    departments, milestones = _existing(rows)
+    plans = {p.department_id: p for p in db.session.execute(
+        sa.select(ActionPlan).where(ActionPlan.department_id.in_(
+            [d.id for d in departments.values()]))).scalars()}
+    positions = dict(db.session.execute(
+        sa.select(Milestone.department_id, sa.func.max(Milestone.position))
+        .where(Milestone.department_id.in_([d.id for d in departments.values()]))
+        .group_by(Milestone.department_id)).all())
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    now = utcnow()
+    uid = user.id if user else None
+    for r in rows:
+        dept = departments[r.department_code]
+        plan = plans.get(dept.id)
+        if plan is None:
+            plan = ActionPlan(department=dept, title=f"Action plan of {dept.name}",
+                              created_by_id=uid)
+            db.session.add(plan)
+            db.session.flush()
+            plans[dept.id] = plan
+            audit.record("create", "action_plan", plan.id,
+                         {"department": dept.code, "source": "import"}, user=user)
+        values = r.values()
+        m = milestones.get((dept.id, r.code.upper()))
+        if m is None:
+            position = positions.get(dept.id)
+            position = 0 if position is None else position + 1
+            positions[dept.id] = position
+            m = Milestone(plan_id=plan.id, department_id=dept.id, code=r.code, position=position,
+                          updated_by_id=uid, updated_at=now, **values)
+            db.session.add(m)
+            db.session.flush()
+            milestones[(dept.id, r.code.upper())] = m
+            counts["created"] += 1
+            audit.record("create", "milestone", m.id,
+                         {**audit.snapshot(m, ("code",) + TRACKED), "source": filename},
+                         user=user)
+            continue
+        before = audit.snapshot(m, TRACKED)
+        old = {f: getattr(m, f) for f in ("status", "percent_complete", "due_date")}
+        for f, v in values.items():
+            setattr(m, f, v)
+        changes = audit.diff(before, audit.snapshot(m, TRACKED))
+        if not changes:
+            counts["unchanged"] += 1
+            continue
+        m.updated_at, m.updated_by_id = now, uid
+        if any(old[f] != getattr(m, f) for f in old):
+            due_changed = old["due_date"] != m.due_date
+            db.session.add(MilestoneUpdate(
+                milestone=m, user_id=uid, at=now,
+                status_from=old["status"], status_to=m.status,
+                percent_from=old["percent_complete"], percent_to=m.percent_complete,
+                due_from=old["due_date"], due_to=m.due_date,
+                reason="other" if due_changed else None,
+                note=f"Imported from {filename}".strip()))
+        counts["updated"] += 1
+        db.session.flush()
+        audit.record("update", "milestone", m.id, {**changes, "source": filename}, user=user)
+    audit.record("import_plan", "action_plan", None,
+                 {"file": filename, **counts,
+                  "departments": sorted({r.department_code for r in rows})}, user=user)
+    db.session.flush()
+    return counts
+
+
+# --- The upload waiting between preview and confirmation ------------------------------------
+
+
+def _folder(instance_path):
+    folder = Path(instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def store_pending(instance_path, data, user_id, filename):
+    """Keep a validated upload; returns the token that names it. Old uploads are removed."""
+    folder = _folder(instance_path)
+    cutoff = time.time() - PENDING_MAX_AGE_SECONDS
+    for old in folder.glob("*"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
+    token = secrets.token_urlsafe(24)
+    (folder / f"{token}.xlsx").write_bytes(data)
+    (folder / f"{token}.json").write_text(json.dumps({"user_id": user_id, "filename": filename}))
+    return token
+
+
+def load_pending(instance_path, token, user_id):
+    """(data, filename) of the user's pending upload, or None."""
+    if not token or not _TOKEN.match(token):
+        return None
+    folder = _folder(instance_path)
+    try:
+        note = json.loads((folder / f"{token}.json").read_text())
+        if note.get("user_id") != user_id:
+            return None
+        return (folder / f"{token}.xlsx").read_bytes(), note.get("filename", "")
+    except (OSError, ValueError):
+        return None
+
+
+def discard_pending(instance_path, token):
+    if token and _TOKEN.match(token):
+        for suffix in (".xlsx", ".json"):
+            try:
+                (_folder(instance_path) / f"{token}{suffix}").unlink()
+            except OSError:
+                pass

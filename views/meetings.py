@@ -1,0 +1,506 @@
+"""Review meetings: plan, agenda, minutes, decisions, finalising; action items and the ATR."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
+from wtforms import DateField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from models import ActionItem, AgendaItem, Department, ReviewMeeting
+from models.meeting import ACTION_ITEM_STATUSES
+from tracker import clock
+from tracker.extensions import db
+from tracker.operations import meetings as ops
+from tracker.permissions import authorize, visible_department_ids
+from tracker.settings import thresholds
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AttendeeForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    designation = StringField("Designation", validators=[Optional(), Length(max=200)])
+    department_id = SelectField("Department", coerce=int, default=0, validate_choice=False)
+
+
+class MeetingForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    meeting_date = DateField("Date", validators=[DataRequired()])
+    venue = StringField("Venue", validators=[Optional(), Length(max=200)])
+    chair = StringField("Chair", validators=[Optional(), Length(max=200)])
+    attendees = FieldList(FormField(AttendeeForm), min_entries=1)
+
+
+class AgendaItemForm(FlaskForm):
+    title = StringField("Agenda item", validators=[DataRequired(), Length(max=500)])
+    details = TextAreaField("Details", validators=[Optional(), Length(max=5000)])
+    department_id = SelectField("Department", coerce=int, default=0)
+
+
+class MinutesForm(FlaskForm):
+    minutes = TextAreaField("Minutes", validators=[Optional(), Length(max=20000)])
+
+
+class DecisionForm(FlaskForm):
+    text = TextAreaField("Decision", validators=[DataRequired(), Length(max=5000)])
+    department_id = SelectField("Department", coerce=int, validators=[DataRequired()])
+    responsible_officer = StringField("Responsible officer", validators=[Optional(), Length(max=200)])
+    due_date = DateField("Due date", validators=[DataRequired()])
+
+
+class AmendmentForm(FlaskForm):
+    minutes = TextAreaField("Corrected minutes", validators=[DataRequired(), Length(max=20000)])
+    reason = TextAreaField("Reason for the correction", validators=[DataRequired(), Length(max=2000)])
+
+
+class ActionItemForm(FlaskForm):
+    status = SelectField("Status", choices=[SelectChoice(s, s.capitalize())
+                                            for s in ACTION_ITEM_STATUSES])
+    closing_note = TextAreaField("Action taken (closing note)", validators=[Optional(), Length(max=5000)])
+    version = HiddenField()
+
+
+class ButtonForm(FlaskForm):
+    """A POST button: only the CSRF token."""
+
+
+def _departments():
+    return db.session.execute(
+        sa.select(Department.id, Department.name).where(Department.active.is_(True))
+        .order_by(Department.name)).all()
+
+
+def _choices(blank="(none)"):
+    return [SelectChoice(0, blank)] + [SelectChoice(d.id, d.name) for d in _departments()]
+
+
+def _meeting(meeting_id):
+    meeting = db.session.get(ReviewMeeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _item(meeting, item_id):
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    return item
+
+
+def _refused(exc):
+    flash(str(exc), "error")
+
+
+def _xlsx(data, name):
+    import io
+
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name=f"{name}-{clock.today():%Y-%m-%d}.xlsx")
+
+
+def _generated():
+    return datetime.now(clock.zone())
+
+
+# --- Meetings ----------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index():
+    authorize("read")
+    counts = dict(db.session.execute(
+        sa.select(AgendaItem.meeting_id, sa.func.count()).group_by(AgendaItem.meeting_id)).all())
+    decisions = dict(db.session.execute(
+        sa.select(ActionItem.meeting_id, sa.func.count()).group_by(ActionItem.meeting_id)).all())
+    meetings = db.session.execute(
+        sa.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc(), ReviewMeeting.id.desc())
+    ).scalars().all()
+    return render_template("meetings/index.html", meetings=meetings, counts=counts,
+                           decisions=decisions)
+
+
+def _meeting_form(meeting=None):
+    form = MeetingForm(obj=meeting)
+    if meeting is not None and request.method == "GET":
+        while len(form.attendees):
+            form.attendees.pop_entry()
+        for a in meeting.attendees:
+            form.attendees.append_entry({"name": a.name, "designation": a.designation,
+                                         "department_id": a.department_id or 0})
+    if request.method == "GET":
+        for _ in range(3):
+            form.attendees.append_entry()
+    choices = _choices()
+    for entry in form.attendees:
+        entry.form.department_id.choices = choices
+    return form
+
+
+def _attendees(form):
+    return [{"name": e.form.name.data, "designation": e.form.designation.data,
+             "department_id": e.form.department_id.data or None} for e in form.attendees]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    authorize("manage_meetings")
+    form = _meeting_form()
+    if request.method == "GET":
+        form.chair.data = current_user.name if current_user.role == "secretary" else ""
+    if form.validate_on_submit():
+        meeting = ops.plan_meeting(
+            title=form.title.data, meeting_date=form.meeting_date.data, venue=form.venue.data,
+            chair=form.chair.data, attendees=_attendees(form), user=current_user,
+            today=clock.today(), t=thresholds())
+        db.session.commit()
+        flash(f"Meeting planned; its agenda holds {len(meeting.agenda_items)} items.", "success")
+        return redirect(url_for(".show", meeting_id=meeting.id))
+    return render_template("meetings/form.html", form=form, meeting=None), (
+        422 if form.errors else 200)
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id):
+    meeting = _meeting(meeting_id)
+    authorize("manage_meetings", meeting)
+    form = _meeting_form(meeting)
+    if form.validate_on_submit():
+        try:
+            ops.update_meeting(meeting, title=form.title.data, meeting_date=form.meeting_date.data,
+                               venue=form.venue.data, chair=form.chair.data,
+                               attendees=_attendees(form), user=current_user)
+        except ops.MeetingError as exc:
+            db.session.rollback()
+            _refused(exc)
+            return redirect(url_for(".show", meeting_id=meeting.id))
+        db.session.commit()
+        flash("Meeting saved.", "success")
+        return redirect(url_for(".show", meeting_id=meeting.id))
+    return render_template("meetings/form.html", form=form, meeting=meeting), (
+        422 if form.errors else 200)
+
+
+@bp.route("/<int:meeting_id>")
+@login_required
+def show(meeting_id):
+    meeting = db.session.execute(
+        sa.select(ReviewMeeting).where(ReviewMeeting.id == meeting_id).options(
+            selectinload(ReviewMeeting.attendees),
+            selectinload(ReviewMeeting.agenda_items).selectinload(AgendaItem.amendments),
+            selectinload(ReviewMeeting.action_items),
+        )).scalar()
+    if meeting is None:
+        abort(404)
+    authorize("read", meeting)
+    departments = dict((d.id, d.name) for d in _departments())
+    by_item = {}
+    for d in meeting.action_items:
+        by_item.setdefault(d.agenda_item_id, []).append(d)
+    item_form = AgendaItemForm()
+    item_form.department_id.choices = [SelectChoice(0, "(none)")] + [
+        SelectChoice(k, v) for k, v in departments.items()]
+    return render_template(
+        "meetings/show.html", meeting=meeting, departments=departments, by_item=by_item,
+        item_form=item_form, button=ButtonForm(),
+        atr=ops.atr_rows(clock.today(), meeting=meeting))
+
+
+def _back(meeting, anchor=None):
+    return redirect(url_for(".show", meeting_id=meeting.id, _anchor=anchor))
+
+
+def _post_action(meeting, action, fn, success):
+    authorize(action, meeting)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        fn()
+    except ops.MeetingError as exc:
+        db.session.rollback()
+        _refused(exc)
+        return _back(meeting)
+    db.session.commit()
+    flash(success, "success")
+    return _back(meeting)
+
+
+@bp.route("/<int:meeting_id>/agenda/refresh", methods=["POST"])
+@login_required
+def refresh(meeting_id):
+    meeting = _meeting(meeting_id)
+    result = {}
+    return _post_action(
+        meeting, "manage_meetings",
+        lambda: result.setdefault("n", ops.refresh_agenda(meeting, current_user, clock.today(), thresholds())),
+        "The agenda was brought up to date.")
+
+
+@bp.route("/<int:meeting_id>/agenda", methods=["POST"])
+@login_required
+def add_item(meeting_id):
+    meeting = _meeting(meeting_id)
+    authorize("manage_meetings", meeting)
+    form = AgendaItemForm()
+    form.department_id.choices = _choices()
+    if not form.validate_on_submit():
+        flash("The agenda item needs a title.", "error")
+        return _back(meeting, "add-item")
+    try:
+        ops.add_item(meeting, title=form.title.data, details=form.details.data,
+                     department_id=form.department_id.data or None, user=current_user)
+    except ops.MeetingError as exc:
+        db.session.rollback()
+        _refused(exc)
+        return _back(meeting)
+    db.session.commit()
+    flash("Agenda item added.", "success")
+    return _back(meeting, "agenda-title")
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(meeting_id, item_id):
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, item_id)
+    authorize("manage_meetings", meeting)
+    form = AgendaItemForm(obj=item)
+    form.department_id.choices = _choices()
+    del form.department_id
+    if form.validate_on_submit():
+        try:
+            ops.edit_item(item, title=form.title.data, details=form.details.data, user=current_user)
+        except ops.MeetingError as exc:
+            db.session.rollback()
+            _refused(exc)
+            return _back(meeting)
+        db.session.commit()
+        flash("Agenda item saved.", "success")
+        return _back(meeting, f"item-{item.id}")
+    return render_template("meetings/item_form.html", form=form, meeting=meeting, item=item), (
+        422 if form.errors else 200)
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/remove", methods=["POST"])
+@login_required
+def remove_item(meeting_id, item_id):
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, item_id)
+    return _post_action(meeting, "manage_meetings", lambda: ops.remove_item(item, current_user),
+                        "Agenda item removed.")
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/move", methods=["POST"])
+@login_required
+def move_item(meeting_id, item_id):
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, item_id)
+    direction = -1 if request.form.get("direction") == "up" else 1
+    return _post_action(meeting, "manage_meetings",
+                        lambda: ops.move_item(item, direction, current_user), "Agenda reordered.")
+
+
+@bp.route("/<int:meeting_id>/held", methods=["POST"])
+@login_required
+def mark_held(meeting_id):
+    meeting = _meeting(meeting_id)
+    return _post_action(
+        meeting, "chair_meeting",
+        lambda: ops.mark_held(meeting, current_user, clock.today(), thresholds()),
+        "The meeting is marked held; its agenda is frozen as discussed.")
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/minutes", methods=["POST"])
+@login_required
+def record_minutes(meeting_id, item_id):
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, item_id)
+    authorize("chair_meeting", meeting)
+    form = MinutesForm()
+    if not form.validate_on_submit():
+        flash("; ".join(e for errs in form.errors.values() for e in errs), "error")
+        return _back(meeting, f"item-{item.id}")
+    try:
+        ops.record_minutes(item, form.minutes.data, current_user)
+    except ops.MeetingError as exc:
+        db.session.rollback()
+        _refused(exc)
+        return _back(meeting, f"item-{item.id}")
+    db.session.commit()
+    flash("Minutes saved.", "success")
+    return _back(meeting, f"item-{item.id}")
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/decisions", methods=["GET", "POST"])
+@login_required
+def add_decision(meeting_id, item_id):
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, item_id)
+    authorize("chair_meeting", meeting)
+    form = DecisionForm()
+    form.department_id.choices = [SelectChoice(d.id, d.name) for d in _departments()]
+    if request.method == "GET" and item.department_id:
+        form.department_id.data = item.department_id
+    if not form.validate_on_submit():
+        return render_template("meetings/decision_form.html", form=form, meeting=meeting,
+                               item=item), (422 if request.method == "POST" else 200)
+    try:
+        ops.add_decision(item, text=form.text.data, department_id=form.department_id.data,
+                         responsible_officer=form.responsible_officer.data,
+                         due_date=form.due_date.data, user=current_user)
+    except ops.MeetingError as exc:
+        db.session.rollback()
+        _refused(exc)
+        return _back(meeting, f"item-{item.id}")
+    db.session.commit()
+    flash("Decision recorded as an action item.", "success")
+    return _back(meeting, f"item-{item.id}")
+
+
+@bp.route("/<int:meeting_id>/decisions/<int:decision_id>/remove", methods=["POST"])
+@login_required
+def remove_decision(meeting_id, decision_id):
+    meeting = _meeting(meeting_id)
+    decision = db.session.get(ActionItem, decision_id)
+    if decision is None or decision.meeting_id != meeting.id:
+        abort(404)
+    return _post_action(meeting, "chair_meeting",
+                        lambda: ops.remove_decision(decision, current_user), "Decision removed.")
+
+
+@bp.route("/<int:meeting_id>/finalise", methods=["POST"])
+@login_required
+def finalise(meeting_id):
+    meeting = _meeting(meeting_id)
+    return _post_action(meeting, "finalise_minutes",
+                        lambda: ops.finalise_minutes(meeting, current_user),
+                        "The minutes are final. Corrections are now recorded as amendments.")
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/amend", methods=["GET", "POST"])
+@login_required
+def amend(meeting_id, item_id):
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, item_id)
+    authorize("finalise_minutes", meeting)
+    form = AmendmentForm()
+    if request.method == "GET":
+        form.minutes.data = item.minutes
+    if form.validate_on_submit():
+        try:
+            ops.amend_minutes(item, text=form.minutes.data, reason=form.reason.data,
+                              user=current_user)
+        except ops.MeetingError as exc:
+            db.session.rollback()
+            form.minutes.errors = list(form.minutes.errors) + [str(exc)]
+            return render_template("meetings/amend.html", form=form, meeting=meeting,
+                                   item=item), 422
+        db.session.commit()
+        flash("The correction is recorded; the original text is kept.", "success")
+        return _back(meeting, f"item-{item.id}")
+    return render_template("meetings/amend.html", form=form, meeting=meeting, item=item), (
+        422 if form.errors else 200)
+
+
+@bp.route("/<int:meeting_id>/minutes.xlsx")
+@login_required
+def minutes_xlsx(meeting_id):
+    from exports.minutes import minutes_workbook
+
+    meeting = _meeting(meeting_id)
+    authorize("export", meeting)
+    data = minutes_workbook(meeting.id, clock.today(), thresholds(), _generated())
+    return _xlsx(data, f"minutes-{meeting.meeting_date:%Y-%m-%d}-meeting-{meeting.id}")
+
+
+@bp.route("/<int:meeting_id>/atr.xlsx")
+@login_required
+def meeting_atr_xlsx(meeting_id):
+    from exports.atr import atr_workbook
+
+    meeting = _meeting(meeting_id)
+    authorize("export", meeting)
+    return _xlsx(atr_workbook(clock.today(), _generated(), meeting=meeting),
+                 f"atr-meeting-{meeting.id}")
+
+
+# --- Action items and the ATR ---------------------------------------------------------------
+
+
+@bp.route("/action-items")
+@login_required
+def action_items():
+    authorize("read")
+    status = request.args.get("status") or None
+    if status not in (None, *ACTION_ITEM_STATUSES):
+        status = None
+    dept_ids = visible_department_ids(current_user)
+    dept = request.args.get("department", type=int)
+    if dept:
+        dept_ids = {dept} if dept_ids is None or dept in dept_ids else set()
+    rows = ops.atr_rows(clock.today(), department_ids=dept_ids, status=status)
+    return render_template("meetings/action_items.html", rows=rows, status=status,
+                           department=dept, departments=_departments(),
+                           statuses=ACTION_ITEM_STATUSES)
+
+
+@bp.route("/action-items/atr.xlsx")
+@login_required
+def atr_xlsx():
+    from exports.atr import atr_workbook
+
+    authorize("export")
+    return _xlsx(atr_workbook(clock.today(), _generated()), "action-taken-report")
+
+
+@bp.route("/action-items/<int:item_id>", methods=["GET", "POST"])
+@login_required
+def action_item(item_id):
+    item = db.session.get(ActionItem, item_id)
+    if item is None:
+        abort(404)
+    authorize("read", item)
+    form = ActionItemForm(obj=item)
+    if request.method == "GET":
+        form.version.data = item.version
+    may_update = _can("update_action_item", item)
+    if request.method == "POST":
+        authorize("update_action_item", item)
+        if form.validate_on_submit():
+            try:
+                ops.update_action_item(item, status=form.status.data,
+                                       closing_note=form.closing_note.data, user=current_user,
+                                       version=form.version.data or None)
+                db.session.commit()
+            except ops.MeetingError as exc:
+                db.session.rollback()
+                form.closing_note.errors = list(form.closing_note.errors) + [str(exc)]
+                return render_template("meetings/action_item.html", item=item, form=form,
+                                       may_update=may_update), 422
+            except StaleDataError:
+                db.session.rollback()
+                flash("Someone else changed this action item first. Here it is as it is now; "
+                      "make your change again.", "error")
+                return redirect(url_for(".action_item", item_id=item_id)), 303
+            flash("Action item updated.", "success")
+            return redirect(url_for(".action_items"))
+    return render_template("meetings/action_item.html", item=item, form=form,
+                           may_update=may_update), (422 if form.errors else 200)
+
+
+def _can(action, record):
+    from tracker.permissions import can
+
+    return can(current_user, action, record)

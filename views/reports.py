@@ -1,0 +1,179 @@
+"""Excel reports to download, the action-plan template, and the import of action plans."""
+import io
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
+from models import Department
+from tracker import clock
+from tracker.extensions import db
+from tracker.operations import imports as ops
+from tracker.permissions import authorize
+from tracker.settings import thresholds
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Action plan workbook (.xlsx)", validators=[FileRequired()])
+
+
+class ButtonForm(FlaskForm):
+    """A POST button: only the CSRF token."""
+
+
+def _xlsx(data, name):
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name=f"{name}-{clock.today():%Y-%m-%d}.xlsx")
+
+
+def _generated():
+    return datetime.now(clock.zone())
+
+
+@bp.route("/")
+@login_required
+def index():
+    authorize("export")
+    departments = db.session.execute(
+        sa.select(Department).where(Department.active.is_(True)).order_by(Department.name)
+    ).scalars().all()
+    return render_template("reports/index.html", departments=departments)
+
+
+@bp.route("/bottlenecks.xlsx")
+@login_required
+def bottlenecks_xlsx():
+    from exports.bottlenecks import bottleneck_workbook
+
+    authorize("export")
+    open_only = request.args.get("open") == "1"
+    return _xlsx(bottleneck_workbook(clock.today(), thresholds(), _generated(), open_only),
+                 "open-bottlenecks" if open_only else "bottleneck-report")
+
+
+@bp.route("/department-status.xlsx")
+@login_required
+def department_status_xlsx():
+    from exports.department_status import department_status_workbook
+
+    authorize("export")
+    return _xlsx(department_status_workbook(clock.today(), thresholds(), _generated()),
+                 "department-status")
+
+
+@bp.route("/roadmap.xlsx")
+@login_required
+def roadmap_xlsx():
+    from exports.roadmap import roadmap_workbook
+
+    authorize("export")
+    code = request.args.get("department")
+    ids, title, name = None, None, "roadmap"
+    if code:
+        dept = db.session.execute(sa.select(Department).filter_by(code=code)).scalar()
+        if dept is None:
+            abort(404)
+        ids, title, name = [dept.id], f"Roadmap of {dept.name}", f"roadmap-{dept.code}"
+    return _xlsx(roadmap_workbook(clock.today(), thresholds(), _generated(), ids, title), name)
+
+
+@bp.route("/plan-template.xlsx")
+@login_required
+def plan_template_xlsx():
+    from exports.plan_template import plan_template_workbook
+
+    authorize("import_plan")
+    departments = db.session.execute(
+        sa.select(Department.code, Department.name).where(Department.active.is_(True))
+        .order_by(Department.code)).all()
+    return _xlsx(plan_template_workbook(departments, _generated()), "action-plan-template")
+
+
+def _check(filename, data):
+    """(rows, problems) of a safe upload; raises UploadRefused before parsing otherwise."""
+    from exports.plan_import import read_plan
+
+    check_xlsx(filename, data, limits_from_config(current_app.config))
+    return read_plan(data, ops.active_department_codes())
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_plan():
+    authorize("import_plan")
+    form = UploadForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            upload = form.file.data
+            filename = upload.filename or ""
+            data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+            try:
+                rows, problems = _check(filename, data)
+            except UploadRefused as exc:
+                form.file.errors = [str(exc)]
+                return render_template("reports/import.html", form=form), 422
+            if problems:
+                return render_template("reports/import.html", form=form, problems=problems,
+                                       filename=filename), 422
+            token = ops.store_pending(current_app.instance_path, data, current_user.id, filename)
+            changes = ops.plan_changes(rows)
+            return render_template("reports/preview.html", changes=changes, token=token,
+                                   filename=filename, button=ButtonForm())
+        return render_template("reports/import.html", form=form), 422
+    return render_template("reports/import.html", form=form)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    form = UploadForm(formdata=None)
+    limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+    form.file.errors = [f"The file is larger than the upload limit of {limit:.1f} MB."]
+    return render_template("reports/import.html", form=form), 413
+
+
+@bp.route("/import/<token>/apply", methods=["POST"])
+@login_required
+def apply_import(token):
+    authorize("import_plan")
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    pending = ops.load_pending(current_app.instance_path, token, current_user.id)
+    if pending is None:
+        flash("That upload is no longer waiting (it was applied, cancelled or has expired). "
+              "Upload the file again.", "error")
+        return redirect(url_for(".import_plan"))
+    data, filename = pending
+    try:
+        rows, problems = _check(filename, data)
+    except UploadRefused as exc:
+        problems, rows = [str(exc)], []
+    if problems:
+        ops.discard_pending(current_app.instance_path, token)
+        return render_template("reports/import.html", form=UploadForm(), problems=problems,
+                               filename=filename), 422
+    counts = ops.apply_plan(rows, current_user, filename)
+    db.session.commit()
+    ops.discard_pending(current_app.instance_path, token)
+    flash(f"Imported {filename}: {counts['created']} milestones created, {counts['updated']} "
+          f"changed, {counts['unchanged']} unchanged.", "success")
+    return redirect(url_for(".import_plan"))
+
+
+@bp.route("/import/<token>/cancel", methods=["POST"])
+@login_required
+def cancel_import(token):
+    authorize("import_plan")
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if ops.load_pending(current_app.instance_path, token, current_user.id) is not None:
+        ops.discard_pending(current_app.instance_path, token)
+    flash("Import cancelled: nothing was changed.", "info")
+    return redirect(url_for(".import_plan"))
