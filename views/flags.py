@@ -1,5 +1,6 @@
 """The flags the scan raised: a filterable list, one flag's page, and each department's
 open flags on its own page (``department_open_flags`` in templates)."""
+from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -30,11 +31,11 @@ ESCALATION_ORDER = sa.case({"secretary": 0, "nic": 1, "department": 2},
 
 
 class FlagFilterForm(Form):
-    department = SelectField("Department", choices=[], default="")
-    kind = SelectField("Kind", default="")
-    severity = SelectField("Severity", default="")
-    escalation = SelectField("Escalated to", default="")
-    status = SelectField("Status", default="open")
+    department = SelectField(_l("Department"), choices=[], default="")
+    kind = SelectField(_l("Kind"), default="")
+    severity = SelectField(_l("Severity"), default="")
+    escalation = SelectField(_l("Escalated to"), default="")
+    status = SelectField(_l("Status"), default="open")
 
     def __init__(self, formdata, departments):
         super().__init__(formdata)

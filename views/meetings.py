@@ -1,4 +1,5 @@
 """Review meetings: plan, agenda, minutes, decisions, finalising; action items and the ATR."""
+from flask_babel import lazy_gettext as _l
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -27,45 +28,45 @@ class AttendeeForm(FlaskForm):
     class Meta:
         csrf = False
 
-    name = StringField("Name", validators=[Optional(), Length(max=200)])
-    designation = StringField("Designation", validators=[Optional(), Length(max=200)])
-    department_id = SelectField("Department", coerce=int, default=0, validate_choice=False)
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    designation = StringField(_l("Designation"), validators=[Optional(), Length(max=200)])
+    department_id = SelectField(_l("Department"), coerce=int, default=0, validate_choice=False)
 
 
 class MeetingForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
-    meeting_date = DateField("Date", validators=[DataRequired()])
-    venue = StringField("Venue", validators=[Optional(), Length(max=200)])
-    chair = StringField("Chair", validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    meeting_date = DateField(_l("Date"), validators=[DataRequired()])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    chair = StringField(_l("Chair"), validators=[Optional(), Length(max=200)])
     attendees = FieldList(FormField(AttendeeForm), min_entries=1)
 
 
 class AgendaItemForm(FlaskForm):
-    title = StringField("Agenda item", validators=[DataRequired(), Length(max=500)])
-    details = TextAreaField("Details", validators=[Optional(), Length(max=5000)])
-    department_id = SelectField("Department", coerce=int, default=0)
+    title = StringField(_l("Agenda item"), validators=[DataRequired(), Length(max=500)])
+    details = TextAreaField(_l("Details"), validators=[Optional(), Length(max=5000)])
+    department_id = SelectField(_l("Department"), coerce=int, default=0)
 
 
 class MinutesForm(FlaskForm):
-    minutes = TextAreaField("Minutes", validators=[Optional(), Length(max=20000)])
+    minutes = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=20000)])
 
 
 class DecisionForm(FlaskForm):
-    text = TextAreaField("Decision", validators=[DataRequired(), Length(max=5000)])
-    department_id = SelectField("Department", coerce=int, validators=[DataRequired()])
-    responsible_officer = StringField("Responsible officer", validators=[Optional(), Length(max=200)])
-    due_date = DateField("Due date", validators=[DataRequired()])
+    text = TextAreaField(_l("Decision"), validators=[DataRequired(), Length(max=5000)])
+    department_id = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    responsible_officer = StringField(_l("Responsible officer"), validators=[Optional(), Length(max=200)])
+    due_date = DateField(_l("Due date"), validators=[DataRequired()])
 
 
 class AmendmentForm(FlaskForm):
-    minutes = TextAreaField("Corrected minutes", validators=[DataRequired(), Length(max=20000)])
-    reason = TextAreaField("Reason for the correction", validators=[DataRequired(), Length(max=2000)])
+    minutes = TextAreaField(_l("Corrected minutes"), validators=[DataRequired(), Length(max=20000)])
+    reason = TextAreaField(_l("Reason for the correction"), validators=[DataRequired(), Length(max=2000)])
 
 
 class ActionItemForm(FlaskForm):
-    status = SelectField("Status", choices=[SelectChoice(s, s.capitalize())
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, s.capitalize())
                                             for s in ACTION_ITEM_STATUSES])
-    closing_note = TextAreaField("Action taken (closing note)", validators=[Optional(), Length(max=5000)])
+    closing_note = TextAreaField(_l("Action taken (closing note)"), validators=[Optional(), Length(max=5000)])
     version = HiddenField()
 
 

@@ -1,4 +1,5 @@
 """The signed-in user's profile: their personal API tokens."""
+from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -14,9 +15,9 @@ bp = Blueprint("profile", __name__, url_prefix="/profile")
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
                        description="What the token is for, e.g. 'Health MIS sync'.")
-    submit = SubmitField("Create token")
+    submit = SubmitField(_l("Create token"))
 
 
 def _tokens():

@@ -1,4 +1,5 @@
 """Excel reports to download, the action-plan template, and the import of action plans."""
+from flask_babel import lazy_gettext as _l
 import io
 from datetime import datetime
 
@@ -22,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(FlaskForm):
-    file = FileField("Action plan workbook (.xlsx)", validators=[FileRequired()])
+    file = FileField(_l("Action plan workbook (.xlsx)"), validators=[FileRequired()])
 
 
 class ButtonForm(FlaskForm):

@@ -1,5 +1,6 @@
 """The PSGA service register: each department's public services, their summary, and the
 register's Excel export and import."""
+from flask_babel import lazy_gettext as _l
 import io
 import secrets
 from pathlib import Path
@@ -34,18 +35,18 @@ MODE_CHOICES = [SelectChoice(k, v) for k, v in services_export.MODE_LABELS.items
 
 
 class ServiceForm(FlaskForm):
-    department = SelectField("Department", validators=[DataRequired()])
-    name = StringField("Name of the service", validators=[DataRequired(), Length(max=300)])
-    psga_notified = BooleanField("Notified under the Public Services Guarantee Act (PSGA)")
-    time_limit_days = IntegerField("PSGA time limit (days)",
+    department = SelectField(_l("Department"), validators=[DataRequired()])
+    name = StringField(_l("Name of the service"), validators=[DataRequired(), Length(max=300)])
+    psga_notified = BooleanField(_l("Notified under the Public Services Guarantee Act (PSGA)"))
+    time_limit_days = IntegerField(_l("PSGA time limit (days)"),
                                    validators=[Optional(), NumberRange(min=1, max=365)])
-    designated_officer = StringField("Designated officer", validators=[Length(max=200)])
-    delivery_mode = SelectField("Delivery mode", choices=MODE_CHOICES)
-    url = StringField("Web address", validators=[Optional(), Length(max=500)])
-    target_date = DateField("Target date to bring it online", validators=[Optional()])
-    milestone = SelectField("Milestone that brings it online", choices=[], validate_choice=False)
+    designated_officer = StringField(_l("Designated officer"), validators=[Length(max=200)])
+    delivery_mode = SelectField(_l("Delivery mode"), choices=MODE_CHOICES)
+    url = StringField(_l("Web address"), validators=[Optional(), Length(max=500)])
+    target_date = DateField(_l("Target date to bring it online"), validators=[Optional()])
+    milestone = SelectField(_l("Milestone that brings it online"), choices=[], validate_choice=False)
     version = HiddenField()
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
     def values(self):
         return {name: getattr(self, name).data for name in service_ops.FIELDS}
@@ -53,17 +54,17 @@ class ServiceForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     version = HiddenField()
-    submit = SubmitField("Remove this service")
+    submit = SubmitField(_l("Remove this service"))
 
 
 class ImportForm(FlaskForm):
-    workbook = FileField("Service register workbook (.xlsx)", validators=[FileRequired()])
-    submit = SubmitField("Check the workbook")
+    workbook = FileField(_l("Service register workbook (.xlsx)"), validators=[FileRequired()])
+    submit = SubmitField(_l("Check the workbook"))
 
 
 class ConfirmImportForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
-    submit = SubmitField("Apply these changes")
+    submit = SubmitField(_l("Apply these changes"))
 
 
 def _get_service(service_id):

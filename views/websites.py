@@ -1,5 +1,6 @@
 """The website and app register: the compliance table of every department's websites, web
 apps and mobile apps, each asset's page with its health checks, and the Excel export."""
+from flask_babel import lazy_gettext as _l
 import io
 
 import sqlalchemy as sa
@@ -29,19 +30,19 @@ HISTORY_LENGTH = 30
 
 
 class AssetForm(FlaskForm):
-    department = SelectField("Department", validators=[DataRequired()])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in websites_export.KIND_LABELS.items()])
-    url = StringField("Web address", validators=[DataRequired(), Length(max=500)])
-    hosted_by = SelectField("Hosted by", choices=[SelectChoice(k, v) for k, v in websites_export.HOST_LABELS.items()])
-    last_content_update = DateField("Last content update", validators=[Optional()])
-    audit_valid_until = DateField("Security-audit certificate valid until",
+    department = SelectField(_l("Department"), validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in websites_export.KIND_LABELS.items()])
+    url = StringField(_l("Web address"), validators=[DataRequired(), Length(max=500)])
+    hosted_by = SelectField(_l("Hosted by"), choices=[SelectChoice(k, v) for k, v in websites_export.HOST_LABELS.items()])
+    last_content_update = DateField(_l("Last content update"), validators=[Optional()])
+    audit_valid_until = DateField(_l("Security-audit certificate valid until"),
                                   validators=[Optional()])
-    accessibility_audit_on = DateField("Accessibility audit done on", validators=[Optional()])
-    https = BooleanField("Served over HTTPS")
-    portal_integrated = BooleanField("Integrated with the portal")
+    accessibility_audit_on = DateField(_l("Accessibility audit done on"), validators=[Optional()])
+    https = BooleanField(_l("Served over HTTPS"))
+    portal_integrated = BooleanField(_l("Integrated with the portal"))
     version = HiddenField()
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
     def values(self):
         return {name: getattr(self, name).data for name in website_ops.FIELDS}
@@ -49,7 +50,7 @@ class AssetForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     version = HiddenField()
-    submit = SubmitField("Remove from the register")
+    submit = SubmitField(_l("Remove from the register"))
 
 
 def _get_asset(asset_id):

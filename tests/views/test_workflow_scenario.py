@@ -14,7 +14,10 @@ def d(day):
 
 
 def audit_actions(entity=None):
-    q = sa.select(AuditLog.action, AuditLog.entity, AuditLog.user_id).order_by(AuditLog.id)
+    """The workflow's audit trail (refused requests are logged too, as ``access_refused``;
+    tests/test_security_log.py covers those)."""
+    q = (sa.select(AuditLog.action, AuditLog.entity, AuditLog.user_id)
+         .where(AuditLog.action != "access_refused").order_by(AuditLog.id))
     if entity:
         q = q.where(AuditLog.entity == entity)
     return db.session.execute(q).all()
