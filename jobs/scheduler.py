@@ -27,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -275,14 +274,22 @@ class Scheduler:
                 return []
             log.info("scheduler %s holds the lease and runs the jobs", self.holder)
             due = self.due_on_takeover(now)
-        if self._apscheduler is not None:
-            run_now = datetime.now(timezone.utc)
-            for job_id in due:
-                try:
-                    self._apscheduler.modify_job(job_id, next_run_time=run_now)
-                except (JobLookupError, SchedulerNotRunningError):
-                    pass  # shutting down
+        if self._apscheduler is not None and due:
+            # One after the other, in the job table's order: the catch-up digest must see
+            # the flags of the scan that runs at start, not race it.
+            try:
+                self._apscheduler.add_job(self.catch_up, args=[due], id="catch-up",
+                                          name="Run the missed jobs",
+                                          next_run_time=datetime.now(timezone.utc),
+                                          replace_existing=True)
+            except SchedulerNotRunningError:
+                pass  # shutting down
         return due
+
+    def catch_up(self, job_ids):
+        """Run ``job_ids`` once each, in order (on taking the lease)."""
+        for job_id in job_ids:
+            self.run(job_id)
 
     def due_on_takeover(self, now):
         """The jobs to run at once on taking the lease: those run at start, and those whose
