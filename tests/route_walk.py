@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from werkzeug.routing import Map
 
-from models import AgendaItem, AuditLog, Notification
+from models import AgendaItem, ApiToken, AuditLog, Notification, PlanVersion
 from tests import factories
 from tracker import auth
 from tracker.extensions import db
@@ -41,6 +41,17 @@ class R:
     DELETE: str | None = None
     args: dict = dataclasses.field(default_factory=dict)
     data: dict = dataclasses.field(default_factory=dict)
+    # JSON API line: each role calls with its own bearer token (anonymous with none), and
+    # ``data`` is sent as the JSON body.
+    api: bool = False
+    # Called with the world before the request, to put records in the state the route
+    # needs (a draft plan, a held meeting); committed before the snapshot.
+    prepare: object = None
+    # A write that an allowed role makes must change a row (False for sign-in and the like).
+    writes: bool = True
+    # Attributes of the world ("milestone.department_id") that no answer may change:
+    # forged hidden fields in ``data`` are ignored or refused.
+    keep: tuple = ()
 
     def __post_init__(self):
         for method in METHODS:
@@ -120,11 +131,49 @@ def build_world(today=None):
     w.agenda_item = AgendaItem(meeting=w.meeting, title="Review of the own department",
                                department_id=w.own.id)
     db.session.add(w.agenda_item)
+    w.agenda_item2 = AgendaItem(meeting=w.meeting, title="Action taken report", position=1)
+    db.session.add(w.agenda_item2)
     w.action_item = f.action_item(meeting=w.meeting, department=w.own, commit=False)
     w.flag = f.flag(subject_id=w.milestone.id, department_id=w.own.id, commit=False)
     w.notification = Notification(user=w.users.nodal_own, flag=w.flag, event="flag",
                                   subject="Milestone OWN-1 is overdue")
     db.session.add(w.notification)
+    # Everyone has an unread notice, so "mark all read" changes something for each.
+    for role in ROLES[1:]:
+        if role != "nodal_own":
+            f.notification(getattr(w.users, role), commit=False)
+    # A milestone with no history, which a draft plan may move or remove.
+    w.milestone2 = f.milestone(plan=w.plan, today=today, code="OWN-2", commit=False)
+    w.other_flag = f.flag(subject_id=w.other_milestone.id, department_id=w.other.id,
+                          commit=False)
+    w.other_service = f.service(department=w.other, commit=False)
+    w.other_asset = f.asset(department=w.other, commit=False)
+    w.other_action_item = f.action_item(meeting=w.meeting, department=w.other, commit=False)
+    # Meetings in the later states: held (minutes and decisions), minutes final (amendments).
+    w.held_meeting = f.meeting(meeting_date=today - timedelta(days=1), status="held",
+                               commit=False)
+    w.held_item = AgendaItem(meeting=w.held_meeting, title="Bottlenecks past SLA",
+                             department_id=w.own.id, position=1)
+    db.session.add(w.held_item)
+    w.decision = f.action_item(meeting=w.held_meeting, department=w.own, commit=False,
+                               text="Decided at the held meeting")
+    w.final_meeting = f.meeting(meeting_date=today - timedelta(days=30),
+                                status="minutes_final", commit=False)
+    w.final_item = AgendaItem(meeting=w.final_meeting, title="Plans not submitted",
+                              department_id=w.own.id, position=1, minutes="Discussed.")
+    db.session.add(w.final_item)
+    db.session.flush()
+    w.plan_version = PlanVersion(plan=w.plan, number=1, submitted_by_id=w.users.nic.id,
+                                 snapshot=[])
+    db.session.add(w.plan_version)
+    # One API token per role (tokens.<role> is the plain token), and one to revoke.
+    from tracker.operations.tokens import create_token
+
+    w.tokens = SimpleNamespace()
+    for role in ROLES[1:]:
+        _, plain = create_token(getattr(w.users, role), f"{role} system")
+        setattr(w.tokens, role, plain)
+    w.token, _ = create_token(w.users.nodal_own, "to revoke")
     db.session.commit()
     return w
 
@@ -161,10 +210,15 @@ def snapshot():
 
 def changes(before, after):
     """What changed between two snapshots, as readable lines, leaving out the audit
-    entries of security events (sign-ins, refused requests)."""
+    entries of security events (sign-ins, refused requests) and the last-used time of the
+    API token a request was authenticated with."""
     found = []
     for name, rows in after.items():
         old = before.get(name, [])
+        if name == ApiToken.__tablename__:
+            used = ApiToken.__table__.columns.keys().index("last_used_at")
+            rows = [r[:used] + r[used + 1:] for r in rows]
+            old = [r[:used] + r[used + 1:] for r in old]
         if name == AuditLog.__tablename__:
             action = AuditLog.__table__.columns.keys().index("action")
             added = [r for r in rows if r not in old]

@@ -13,6 +13,8 @@ Adding a route is one line: the endpoint, then per method seven statuses in the 
 ``@meeting.id``, ``@action_item.id``, ``@users.nic.id`` ...). The records are in the
 department ``own``: ``nodal_own`` is its nodal officer, ``nodal_other`` is not.
 """
+from datetime import date, timedelta
+
 import pytest
 
 from tests.route_walk import (
@@ -22,22 +24,285 @@ from tests.route_walk import (
     build_world,
     cases,
     changes,
+    resolve,
     sign_in_as,
     snapshot,
     user_of,
 )
 from tracker import create_app
+from tracker.extensions import db
+
+def _draft(w):
+    w.plan.status = "draft"
+
+
+def _approved(w):
+    w.plan.status = "approved"
+
+
+def _no_plan(w):
+    """The own department without a plan (its plan moved to a spare department)."""
+    from tests import factories
+
+    w.plan.department = factories.department("spare", commit=False)
+
+
+TODAY = date.today()
+SOON = (TODAY + timedelta(days=40)).isoformat()
+READ = "302 200 200 200 200 200 200"       # every signed-in user
+OWN = "302 200 200 404 200 200 200"        # records of the own department
+API_READ = "401 200 200 200 200 200 200"
+API_OWN = "401 200 200 404 200 200 200"
+EXPORT = "302 403 403 403 200 200 403"     # exports: NIC and the Secretary
+MEETINGS = "302 403 403 403 200 200 403"   # manage meetings: NIC and the Secretary
+CHAIR = "302 403 403 403 403 200 403"      # chair, minutes: the Secretary
+CHAIR_POST = "302 403 403 403 403 302 403"
+REVIEW = "302 403 403 404 403 303 403"     # approve or return a plan: the Secretary
+DEPT_WRITE_GET = "302 403 200 404 200 200 403"
+DEPT_WRITE = "302 403 302 404 302 302 403"
+# The workflow pages (milestones, bottlenecks, plans) answer a POST with 303 See Other.
+WORKFLOW = "302 403 303 404 303 303 403"
+# Hidden fields a form could be tricked with: they must be ignored or refused.
+FORGED = {"department_id": "@other.id", "department": "@other.code", "plan_id": "@other_plan.id",
+          "owner": "Forged Owner", "baseline_due": "2000-01-01", "status_approved": "1",
+          "approved_by_id": "@users.secretary.id", "meeting_id": "@final_meeting.id"}
 
 ROUTES = {
     # endpoint               method   anon viewer own other nic  sec  admin
     "static":                R(GET="200 200 200 200 200 200 200", args={"filename": "css/app.css"}),
     "auth.sign_in":          R(GET="200 302 302 302 302 302 302",
-                               POST="401 302 302 302 302 302 302",
+                               POST="401 302 302 302 302 302 302", writes=False,
                                data={"email": "nobody@test.example", "password": "wrong"}),
-    "auth.sign_out":         R(POST="302 302 302 302 302 302 302"),
+    "auth.sign_out":         R(POST="302 302 302 302 302 302 302", writes=False),
     "home.index":            R(GET="302 200 200 200 200 200 200"),
-    "home.set_language":     R(POST="302 302 302 302 302 302 302", data={"language": "hi"}),
+    "home.set_language":     R(POST="302 302 302 302 302 302 302", data={"language": "hi"},
+                               writes=False),
     "departments.show":      R(GET="302 200 200 404 200 200 200", args={"code": "@own.code"}),
+    "api_help.index":        R(GET=READ),
+    "audit.index":           R(GET="302 403 403 403 403 200 200"),
+    "profile.index":         R(GET=READ, POST="302 200 200 200 200 200 200",
+                               data={"name": "Department MIS", **FORGED}),
+    "profile.revoke":        R(POST="302 404 302 404 404 404 404", args={"token_id": "@token.id"}),
+    "notifications.index":   R(GET=READ),
+    "notifications.read":    R(POST="302 404 302 404 404 404 404",
+                               args={"notification_id": "@notification.id"}),
+    "notifications.read_all": R(POST="302 302 302 302 302 302 302"),
+    "flags.index":           R(GET=READ),
+    "flags.show":            R(GET=OWN, args={"flag_id": "@flag.id"}),
+
+    # Dashboards
+    "dashboard.index":       R(GET=READ),
+    "dashboard.records":     R(GET=READ),
+    "dashboard.download":    R(GET=READ, args={"name": "health", "fmt": "csv"}),
+    "dashboard.plotly_js":   R(GET="200 200 200 200 200 200 200"),
+
+    # Milestones and bottlenecks
+    "milestones.show":       R(GET=OWN, args={"milestone_id": "@milestone.id"}),
+    "milestones.update":     R(POST=WORKFLOW, args={"milestone_id": "@milestone.id"},
+                               data={"version": "@milestone.version", "status": "in_progress",
+                                     "percent_complete": "70", "note": "Testing done", **FORGED},
+                               keep=("milestone.department_id", "milestone.plan_id",
+                                     "milestone.owner", "milestone.baseline_due")),
+    "bottlenecks.index":     R(GET=READ),
+    "bottlenecks.show":      R(GET=OWN, args={"bottleneck_id": "@bottleneck.id"}),
+    "bottlenecks.raise_on_department": R(
+        GET=DEPT_WRITE_GET, POST=WORKFLOW, args={"code": "@own.code"},
+        data={"title": "Funds not released", "category": "funds", "severity": "high",
+              "milestone_id": "", **FORGED}),
+    "bottlenecks.raise_on_milestone": R(
+        GET=DEPT_WRITE_GET, POST=WORKFLOW, args={"milestone_id": "@milestone.id"},
+        data={"title": "Vendor late", "category": "vendor", "severity": "medium",
+              "milestone_id": "@milestone.id", **FORGED}),
+    "bottlenecks.escalate":  R(POST="302 403 403 404 303 303 403",
+                               args={"bottleneck_id": "@bottleneck.id"},
+                               data={"version": "@bottleneck.version", "note": "Needs the Secretary",
+                                     **FORGED},
+                               keep=("bottleneck.department_id", "bottleneck.milestone_id")),
+    "bottlenecks.resolve":   R(POST=WORKFLOW, args={"bottleneck_id": "@bottleneck.id"},
+                               data={"version": "@bottleneck.version", "note": "Funds released",
+                                     **FORGED},
+                               keep=("bottleneck.department_id", "bottleneck.milestone_id")),
+
+    # Action plans
+    "plans.show":            R(GET=OWN, args={"code": "@own.code"}),
+    "plans.version":         R(GET=OWN, args={"code": "@own.code", "number": 1}),
+    "plans.create":          R(POST=WORKFLOW, args={"code": "@own.code"}, prepare=_no_plan,
+                               data={"title": "Action plan 2026", **FORGED}),
+    "plans.add_milestone":   R(GET=DEPT_WRITE_GET, POST=WORKFLOW, args={"code": "@own.code"},
+                               prepare=_draft,
+                               data={"code": "OWN-9", "title": "Portal integration",
+                                     "category": "service_integration", "due_date": SOON,
+                                     "service_id": "", **FORGED}),
+    "plans.edit_milestone":  R(GET=DEPT_WRITE_GET, POST=WORKFLOW, prepare=_draft,
+                               args={"code": "@own.code", "milestone_id": "@milestone2.id"},
+                               data={"version": "@milestone2.version", "code": "OWN-2",
+                                     "title": "Renamed", "category": "website_update",
+                                     "due_date": SOON, "service_id": "",
+                                     **{k: v for k, v in FORGED.items() if k != "owner"}},
+                               keep=("milestone2.department_id", "milestone2.plan_id",
+                                     "milestone2.baseline_due")),
+    "plans.move_milestone":  R(POST=WORKFLOW, prepare=_draft, data={"direction": "up"},
+                               args={"code": "@own.code", "milestone_id": "@milestone2.id"}),
+    "plans.remove_milestone": R(POST=WORKFLOW, prepare=_draft,
+                                args={"code": "@own.code", "milestone_id": "@milestone2.id"}),
+    "plans.submit":          R(POST=WORKFLOW, prepare=_draft, args={"code": "@own.code"},
+                               data={"lock_version": "@plan.lock_version", **FORGED},
+                               keep=("plan.department_id",)),
+    "plans.approve":         R(POST=REVIEW, args={"code": "@own.code"},
+                               data={"lock_version": "@plan.lock_version", "comment": "Approved",
+                                     **FORGED},
+                               keep=("plan.department_id",)),
+    "plans.return_":         R(POST=REVIEW, args={"code": "@own.code"},
+                               data={"lock_version": "@plan.lock_version",
+                                     "comment": "Add the dates", **FORGED},
+                               keep=("plan.department_id",)),
+    "plans.revise":          R(POST=WORKFLOW, prepare=_approved, args={"code": "@own.code"},
+                               data={"lock_version": "@plan.lock_version", **FORGED}),
+
+    # Services and websites
+    "services.index":        R(GET=READ),
+    "services.summary":      R(GET=READ),
+    "services.export":       R(GET=READ),
+    "services.new":          R(GET="302 403 200 200 200 200 403", POST=DEPT_WRITE,
+                               data={"department": "@own.code", "name": "Birth certificate",
+                                     "time_limit_days": "7", "delivery_mode": "offline",
+                                     "milestone": "", "department_id": "@other.id"}),
+    "services.edit":         R(GET=DEPT_WRITE_GET, POST=DEPT_WRITE,
+                               args={"service_id": "@service.id"},
+                               data={"name": "Renamed service", "time_limit_days": "10",
+                                     "delivery_mode": "offline", "milestone": "",
+                                     "version": "@service.version", **FORGED},
+                               keep=("service.department_id",)),
+    "services.delete":       R(POST=DEPT_WRITE, args={"service_id": "@service.id"},
+                               data={"version": "@service.version"}),
+    "services.import_workbook": R(GET="302 403 200 200 200 200 403",
+                                  POST="302 403 422 422 422 422 403"),
+    "services.apply_import": R(POST="302 403 302 302 302 302 403", data={"token": "abc"},
+                               writes=False),
+    "websites.index":        R(GET=READ),
+    "websites.show":         R(GET=OWN, args={"asset_id": "@asset.id"}),
+    "websites.export":       R(GET=READ),
+    "websites.new":          R(GET="302 403 200 200 200 200 403", POST=DEPT_WRITE,
+                               data={"department": "@own.code", "name": "Tourism site",
+                                     "kind": "website", "url": "https://tourism.test.example/",
+                                     "hosted_by": "nic", "https": "y",
+                                     "department_id": "@other.id"}),
+    "websites.edit":         R(GET=DEPT_WRITE_GET, POST=DEPT_WRITE, args={"asset_id": "@asset.id"},
+                               data={"name": "Renamed site", "kind": "website",
+                                     "url": "https://renamed.test.example/", "hosted_by": "nic",
+                                     "version": "@asset.version", **FORGED},
+                               keep=("asset.department_id",)),
+    "websites.delete":       R(POST=DEPT_WRITE, args={"asset_id": "@asset.id"},
+                               data={"version": "@asset.version"}),
+
+    # Reports and the plan import
+    "reports.index":         R(GET=EXPORT),
+    "reports.bottlenecks_xlsx": R(GET=EXPORT),
+    "reports.department_status_xlsx": R(GET=EXPORT),
+    "reports.roadmap_xlsx":  R(GET=EXPORT),
+    "reports.plan_template_xlsx": R(GET=EXPORT),
+    "reports.import_plan":   R(GET=EXPORT, POST="302 403 403 403 422 422 403"),
+    # No upload is waiting under this token: NIC and the Secretary are sent back to the import
+    # page with nothing changed (applying a real upload: tests/test_plan_import.py).
+    "reports.apply_import":  R(POST="302 403 403 403 302 302 403", args={"token": "abc"},
+                               writes=False),
+    "reports.cancel_import": R(POST="302 403 403 403 302 302 403", args={"token": "abc"},
+                               writes=False),
+
+    # Review meetings
+    "meetings.index":        R(GET=READ),
+    "meetings.show":         R(GET=READ, args={"meeting_id": "@meeting.id"}),
+    "meetings.new":          R(GET=MEETINGS, POST="302 403 403 403 302 302 403",
+                               data={"title": "Monthly review", "meeting_date": SOON,
+                                     "venue": "Civil Secretariat", "chair": "Secretary IT",
+                                     "attendees-0-name": "", "attendees-0-designation": "",
+                                     "attendees-0-department_id": "0"}),
+    "meetings.edit":         R(GET=MEETINGS, POST="302 403 403 403 302 302 403",
+                               args={"meeting_id": "@meeting.id"},
+                               data={"title": "Renamed review", "meeting_date": SOON,
+                                     "attendees-0-name": "", "attendees-0-designation": "",
+                                     "attendees-0-department_id": "0", "status": "minutes_final"}),
+    "meetings.refresh":      R(POST="302 403 403 403 302 302 403", args={"meeting_id": "@meeting.id"}),
+    "meetings.add_item":     R(POST="302 403 403 403 302 302 403", args={"meeting_id": "@meeting.id"},
+                               data={"title": "Website audits", "department_id": "@own.id"}),
+    "meetings.edit_item":    R(GET=MEETINGS, POST="302 403 403 403 302 302 403",
+                               args={"meeting_id": "@meeting.id", "item_id": "@agenda_item.id"},
+                               data={"title": "Renamed item", "department_id": "@other.id",
+                                     "meeting_id": "@final_meeting.id"},
+                               keep=("agenda_item.department_id", "agenda_item.meeting_id")),
+    "meetings.remove_item":  R(POST="302 403 403 403 302 302 403",
+                               args={"meeting_id": "@meeting.id", "item_id": "@agenda_item.id"}),
+    "meetings.move_item":    R(POST="302 403 403 403 302 302 403", data={"direction": "down"},
+                               args={"meeting_id": "@meeting.id", "item_id": "@agenda_item.id"}),
+    "meetings.mark_held":    R(POST=CHAIR_POST, args={"meeting_id": "@meeting.id"}),
+    "meetings.record_minutes": R(POST=CHAIR_POST, data={"minutes": "Agreed to release funds."},
+                                 args={"meeting_id": "@held_meeting.id",
+                                       "item_id": "@held_item.id"}),
+    "meetings.add_decision": R(GET=CHAIR, POST=CHAIR_POST,
+                               args={"meeting_id": "@held_meeting.id", "item_id": "@held_item.id"},
+                               data={"text": "Release the funds", "department_id": "@own.id",
+                                     "responsible_officer": "Director", "due_date": SOON}),
+    "meetings.remove_decision": R(POST=CHAIR_POST, args={"meeting_id": "@held_meeting.id",
+                                                    "decision_id": "@decision.id"}),
+    "meetings.finalise":     R(POST=CHAIR_POST, args={"meeting_id": "@held_meeting.id"}),
+    "meetings.amend":        R(GET=CHAIR, POST=CHAIR_POST,
+                               args={"meeting_id": "@final_meeting.id", "item_id": "@final_item.id"},
+                               data={"minutes": "Discussed and agreed.", "reason": "Omission"}),
+    "meetings.minutes_xlsx": R(GET=EXPORT, args={"meeting_id": "@held_meeting.id"}),
+    "meetings.meeting_atr_xlsx": R(GET=EXPORT, args={"meeting_id": "@held_meeting.id"}),
+    "meetings.action_items": R(GET=READ),
+    "meetings.atr_xlsx":     R(GET=EXPORT),
+    "meetings.action_item":  R(GET=OWN, POST=DEPT_WRITE, args={"item_id": "@action_item.id"},
+                               data={"status": "done", "closing_note": "Funds released",
+                                     "version": "@action_item.version", **FORGED},
+                               keep=("action_item.department_id", "action_item.meeting_id")),
+
+    # The JSON API: bearer tokens, anonymous gets 401
+    "api.openapi_json":      R(api=True, GET="200 200 200 200 200 200 200"),
+    "api.departments":       R(api=True, GET=API_READ),
+    "api.department":        R(api=True, GET=API_OWN, args={"code": "@own.code"}),
+    "api.plans":             R(api=True, GET=API_READ),
+    "api.plan":              R(api=True, GET=API_OWN, args={"plan_id": "@plan.id"}),
+    "api.milestones":        R(api=True, GET=API_READ),
+    "api.milestone":         R(api=True, GET=API_OWN, args={"milestone_id": "@milestone.id"}),
+    "api.milestone_history": R(api=True, GET=API_OWN, args={"milestone_id": "@milestone.id"}),
+    "api.update_milestone":  R(api=True, PATCH="401 403 200 404 200 200 403",
+                               args={"milestone_id": "@milestone.id"},
+                               data={"version": "@milestone.version", "percent_complete": 80,
+                                     "note": "Through the API"}),
+    "api.bottlenecks":       R(api=True, GET=API_READ),
+    "api.bottleneck":        R(api=True, GET=API_OWN, args={"bottleneck_id": "@bottleneck.id"}),
+    "api.create_bottleneck": R(api=True, POST="401 403 201 404 201 201 403",
+                               data={"department": "@own.code", "title": "No vendor",
+                                     "category": "vendor", "severity": "high"}),
+    "api.update_bottleneck": R(api=True, PATCH="401 403 200 404 200 200 403",
+                               args={"bottleneck_id": "@bottleneck.id"},
+                               data={"version": "@bottleneck.version", "title": "Renamed"}),
+    "api.escalate_bottleneck": R(api=True, POST="401 403 403 404 200 200 403",
+                                 args={"bottleneck_id": "@bottleneck.id"},
+                                 data={"note": "Needs the Secretary"}),
+    "api.resolve_bottleneck": R(api=True, POST="401 403 200 404 200 200 403",
+                                args={"bottleneck_id": "@bottleneck.id"},
+                                data={"note": "Solved"}),
+    "api.flags":             R(api=True, GET=API_READ),
+    "api.services":          R(api=True, GET=API_READ),
+    "api.websites":          R(api=True, GET=API_READ),
+    "api.service":           R(api=True, GET=API_OWN, args={"service_id": "@service.id"}),
+    "api.update_service":    R(api=True, PATCH="401 403 200 404 200 200 403",
+                               args={"service_id": "@service.id"},
+                               data={"version": "@service.version", "time_limit_days": 10}),
+    "api.website":           R(api=True, GET=API_OWN, args={"website_id": "@asset.id"}),
+    "api.update_website":    R(api=True, PATCH="401 403 200 404 200 200 403",
+                               args={"website_id": "@asset.id"},
+                               data={"version": "@asset.version", "name": "Renamed site"}),
+    "api.update_action_item": R(api=True, PATCH="401 403 200 404 200 200 403",
+                                args={"item_id": "@action_item.id"},
+                                data={"version": "@action_item.version", "status": "done",
+                                      "closing_note": "Funds released"}),
+    "api.meetings":          R(api=True, GET=API_READ),
+    "api.meeting":           R(api=True, GET=API_READ, args={"meeting_id": "@meeting.id"}),
+    "api.action_items":      R(api=True, GET=API_READ),
+    "api.action_item":       R(api=True, GET=API_OWN, args={"item_id": "@action_item.id"}),
 }
 
 # The routes as the app has them, read once when the tests are collected.
@@ -68,14 +333,28 @@ def test_route_answers_each_role_as_the_table_says(app, client, endpoint, method
     )
     assert method in spec.methods(), f"ROUTES[{endpoint!r}] has no {method} line"
     world = build_world()
-    sign_in_as(client, user_of(world, role))
+    if spec.prepare:
+        spec.prepare(world)
+        db.session.commit()
+    headers = {}
+    if spec.api:
+        if role != "anonymous":
+            headers["Authorization"] = f"Bearer {getattr(world.tokens, role)}"
+    else:
+        sign_in_as(client, user_of(world, role))
     with app.test_request_context():
         from flask import url_for
 
         url = url_for(endpoint, **spec.url_args(world))
+    kept = {path: resolve("@" + path, world) for path in spec.keep}
     before = snapshot()
 
-    response = client.open(url, method=method, data=spec.body(world) if method != "GET" else None)
+    body = spec.body(world) if method != "GET" else None
+    if spec.api:
+        response = client.open(url, method=method, headers=headers,
+                               json=body if method != "GET" else None)
+    else:
+        response = client.open(url, method=method, data=body)
 
     expected = spec.expected(method, role)
     assert response.status_code == expected, (
@@ -84,5 +363,49 @@ def test_route_answers_each_role_as_the_table_says(app, client, endpoint, method
     refused = response.status_code in REFUSED or (
         role == "anonymous" and response.status_code == 302
         and response.headers["Location"].startswith("/sign-in"))
+    after = snapshot()
     if method == "GET" or refused:
-        assert changes(before, snapshot()) == [], f"{role} {method} {url} changed the database"
+        assert changes(before, after) == [], f"{role} {method} {url} changed the database"
+    elif spec.writes:
+        assert changes(before, after), f"{role} {method} {url} was allowed but changed nothing"
+    db.session.expire_all()
+    for path, value in kept.items():
+        assert resolve("@" + path, world) == value, f"{role} {method} {url} changed {path}"
+
+
+@pytest.mark.parametrize("endpoint,data", [
+    ("services.new", {"department": "@other.code", "name": "Forged service",
+                      "delivery_mode": "offline", "milestone": ""}),
+    ("websites.new", {"department": "@other.code", "name": "Forged site", "kind": "website",
+                      "url": "https://forged.test.example/", "hosted_by": "nic"}),
+])
+def test_a_nodal_officer_cannot_forge_another_department_in_a_form(app, client, endpoint, data):
+    world = build_world()
+    sign_in_as(client, world.users.nodal_own)
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint)
+    before = snapshot()
+    response = client.post(url, data={k: resolve(v, world) for k, v in data.items()})
+    assert response.status_code in (403, 404, 422)
+    assert changes(before, snapshot()) == []
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("PATCH", "/api/v1/milestones/{milestone.id}",
+     {"version": "@milestone.version", "department_id": "@other.id", "plan_id": "@other_plan.id"}),
+    ("PATCH", "/api/v1/bottlenecks/{bottleneck.id}",
+     {"version": "@bottleneck.version", "department_id": "@other.id", "status": "resolved"}),
+    ("POST", "/api/v1/bottlenecks",
+     {"department": "@other.code", "title": "Forged", "category": "vendor", "severity": "low"}),
+])
+def test_forged_fields_in_the_api_are_refused(client, method, path, body):
+    world = build_world()
+    url = path.format(milestone=world.milestone, bottleneck=world.bottleneck)
+    before = snapshot()
+    response = client.open(url, method=method,
+                           headers={"Authorization": f"Bearer {world.tokens.nodal_own}"},
+                           json={k: resolve(v, world) for k, v in body.items()})
+    assert response.status_code in (403, 404, 422), response.get_json()
+    assert changes(before, snapshot()) == []
