@@ -121,9 +121,9 @@ def show(bottleneck_id):
 def raise_form(department, milestone=None):
     form = BottleneckForm()
     if milestone is not None:
+        # The milestone comes from the address: the page has no field for it.
         form.milestone_id.choices = opts([(milestone.id, f"{milestone.code}: {milestone.title}")])
-        if request.method == "GET":
-            form.milestone_id.data = milestone.id
+        form.milestone_id.data = milestone.id
     else:
         open_milestones = db.session.execute(
             sa.select(Milestone.id, Milestone.code, Milestone.title)

@@ -97,6 +97,8 @@ def tab_stops(page, limit=80):
             return stops, focus_info(page)
         if stops and info["index"] == stops[0]["index"]:
             return stops, info
+        if stops and info["index"] == stops[-1]["index"]:
+            continue  # the next part of the same control (day, month, year of a date input)
         stops.append(info)
     raise AssertionError(f"Tab never reached the end of {page.url} after {limit} stops "
                          f"(a keyboard trap?): {[s['text'] or s['tag'] for s in stops[-5:]]}")

@@ -93,3 +93,21 @@ def test_raise_form_keeps_input_and_shows_errors(data, as_user):
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "Server not delivered" in html and 'id="title-error"' in html
+
+
+def test_raising_on_a_milestone_takes_the_milestone_from_the_address(data, as_user):
+    """The milestone's own raise page has no milestone field: the form as the page sends it
+    is accepted and the bottleneck is tied to that milestone."""
+    from models import Bottleneck
+    from tracker.extensions import db
+
+    health, _ = data
+    m = factories.milestone(plan=factories.plan(department=health), title="Birth records")
+    client = as_user(factories.user("nodal", department=health))
+    page = client.get(f"/milestones/{m.id}/bottlenecks/new").get_data(as_text=True)
+    assert 'name="milestone_id"' not in page
+    r = client.post(f"/milestones/{m.id}/bottlenecks/new", data={
+        "title": "Contract unsigned", "category": "vendor", "severity": "high"})
+    assert r.status_code == 303
+    made = db.session.execute(db.select(Bottleneck).filter_by(title="Contract unsigned")).scalar()
+    assert made.milestone_id == m.id and made.department_id == health.id
