@@ -6,7 +6,6 @@ database (``tracker.operations.services.plan_import`` checks the rows against it
 """
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -26,7 +25,8 @@ MODE_LABELS = {
 }
 
 # --- Local helpers ----------------------------------------------------------------------
-# TODO(lead): fold into exports/workbook.py / upload_safety.py when merged.
+# Uploads are checked by exports/upload_safety.check_xlsx before this module reads them.
+# TODO: write these sheets through exports/workbook.Table like the other workbooks.
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -79,52 +79,6 @@ def to_bytes(wb) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-class UnsafeUpload(ValueError):
-    """The upload is not a workbook we will open."""
-
-
-def check_upload(data: bytes, max_bytes, max_uncompressed, max_entries, max_ratio):
-    """Refuse what is not a plain .xlsx: too large, not a zip, macros, zip bombs."""
-    if not data:
-        raise UnsafeUpload("The file is empty.")
-    if len(data) > max_bytes:
-        raise UnsafeUpload("The file is too large.")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise UnsafeUpload("This is not an Excel workbook (.xlsx).") from None
-    with archive:
-        entries = archive.infolist()
-        if len(entries) > max_entries:
-            raise UnsafeUpload("The workbook has too many parts.")
-        total = 0
-        for info in entries:
-            name = info.filename.lower()
-            if "vbaproject" in name or name.endswith(".bin"):
-                raise UnsafeUpload("Workbooks with macros (.xlsm) are not accepted.")
-            total += info.file_size
-            if info.compress_size and info.file_size / info.compress_size > max_ratio:
-                raise UnsafeUpload("The workbook is compressed suspiciously well; refused.")
-        if total > max_uncompressed:
-            raise UnsafeUpload("The workbook is too large once unpacked.")
-        try:
-            content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
-        except KeyError:
-            raise UnsafeUpload("This is not an Excel workbook (.xlsx).") from None
-        if "macroEnabled" in content_types:
-            raise UnsafeUpload("Workbooks with macros (.xlsm) are not accepted.")
-
-
-def check_upload_with_config(data, config):
-    check_upload(
-        data,
-        config["MAX_CONTENT_LENGTH"],
-        config["IMPORT_MAX_UNCOMPRESSED_BYTES"],
-        config["IMPORT_MAX_ZIP_ENTRIES"],
-        config["IMPORT_MAX_ZIP_RATIO"],
-    )
 
 
 # --- Export -----------------------------------------------------------------------------

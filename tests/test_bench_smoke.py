@@ -153,12 +153,14 @@ def test_the_production_entry_point_trusts_the_configured_proxies_only(monkeypat
 
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    import config
+
     monkeypatch.setenv("TRACKER_ENV", "development")
-    monkeypatch.setenv("PROXY_COUNT", "1")
+    monkeypatch.setattr(config.DevelopmentConfig, "TRUSTED_PROXIES", 1)  # TRUSTED_PROXIES=1
     import tracker.wsgi
 
     wsgi = importlib.reload(tracker.wsgi)
     assert isinstance(wsgi.app.wsgi_app, ProxyFix) and wsgi.app.wsgi_app.x_for == 1
-    monkeypatch.setenv("PROXY_COUNT", "0")
+    monkeypatch.setattr(config.DevelopmentConfig, "TRUSTED_PROXIES", 0)
     wsgi = importlib.reload(tracker.wsgi)
     assert not isinstance(wsgi.app.wsgi_app, ProxyFix)

@@ -41,9 +41,22 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(connection):
-    """Write transactions take the write lock up front, so two writers queue on the
-    busy timeout instead of failing with "database is locked" when a read upgrades."""
-    if connection.dialect.name == "sqlite":
+    """SQLite: a transaction that may write takes the write lock up front (BEGIN IMMEDIATE),
+    so two writers queue on the busy timeout instead of failing with "database is locked"
+    when a read upgrades to a write. Page reads (GET/HEAD) begin deferred: under WAL they
+    never wait for a writer, so a long scan or import does not hold up every page. The few
+    writes a GET makes (a refused request's audit entry, a token's last-used time) start
+    their own transaction after a rollback, or are best-effort."""
+    if connection.dialect.name != "sqlite":
+        return
+    from flask import has_request_context, request
+
+    if has_request_context() and request.method in READ_ONLY_METHODS:
+        connection.exec_driver_sql("BEGIN")
+    else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

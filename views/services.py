@@ -20,6 +20,7 @@ from models.milestone import CLOSED_STATUSES
 from tracker import clock, reports
 from tracker.extensions import db
 from tracker.operations import services as service_ops
+from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
 from tracker.operations.errors import Conflict, ValidationFailed
 from tracker.permissions import acting_department_ids, authorize, visible_department_ids
 
@@ -290,8 +291,8 @@ def import_workbook():
         return render_template("services/import.html", form=form, plan=None), status
     data = form.workbook.data.read()
     try:
-        services_export.check_upload_with_config(data, current_app.config)
-    except services_export.UnsafeUpload as exc:
+        check_xlsx(form.workbook.data.filename, data, limits_from_config(current_app.config))
+    except UploadRefused as exc:
         form.workbook.errors = [str(exc)]
         return render_template("services/import.html", form=form, plan=None), 422
     rows, parse_errors = services_export.read_services(data)

@@ -53,12 +53,13 @@ def data(app):
     m = factories.milestone(plan=plan, today=today, due_date=today - timedelta(days=3))
     factories.bottleneck(milestone=m)
     factories.flag(subject_id=m.id, department=health)
-    factories.service(department=health)
-    factories.asset(department=health)
+    service = factories.service(department=health)
+    website = factories.asset(department=health)
     meeting = factories.meeting()
     item = factories.action_item(meeting=meeting, department=health)
     return {"milestone_id": m.id, "plan_id": plan.id, "meeting_id": meeting.id,
-            "item_id": item.id, "bottleneck_id": m.bottlenecks[0].id if m.bottlenecks else 1,
+            "item_id": item.id, "service_id": service.id, "website_id": website.id,
+            "bottleneck_id": m.bottlenecks[0].id if m.bottlenecks else 1,
             "code": "health"}
 
 

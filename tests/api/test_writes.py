@@ -178,3 +178,64 @@ def test_viewer_cannot_raise_a_bottleneck(world, api):
         "department": "health", "title": "x", "category": "funds", "severity": "low"})
     assert response.status_code == 403
     assert response.json["error"]["code"] == "forbidden"
+
+
+def test_update_own_service_and_not_another_departments(world, api):
+    from models import Service
+
+    today, health, pwd, hm, pm, users = world
+    own = factories.service(department=health, name="Birth certificate", delivery_mode="offline")
+    other = factories.service(department=pwd, name="Road cutting permission")
+    nodal = api(users["nodal_own"])
+    read = own.version
+    response = nodal.patch(f"/services/{own.id}", json={
+        "version": read, "delivery_mode": "integrated",
+        "url": "https://health.ladakh.example/birth"})
+    assert response.status_code == 200, response.json
+    assert response.json["delivery_mode"] == "integrated"
+    assert nodal.patch(f"/services/{other.id}", json={
+        "version": other.version, "delivery_mode": "integrated"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Service, other.id).delivery_mode == "offline"
+    response = nodal.patch(f"/services/{own.id}", json={
+        "version": read, "delivery_mode": "online_standalone"})
+    assert response.status_code == 409
+    response = nodal.patch(f"/services/{own.id}", json={
+        "version": db.session.get(Service, own.id).version, "url": None})
+    assert response.status_code == 422 and "url" in response.json["error"]["fields"]
+    assert api(users["viewer"]).patch(f"/services/{own.id}", json={
+        "version": 2, "name": "x"}).status_code == 403
+
+
+def test_update_own_website(world, api):
+    today, health, pwd, hm, pm, users = world
+    site = factories.asset(department=health, https=False)
+    nodal = api(users["nodal_own"])
+    response = nodal.patch(f"/websites/{site.id}", json={
+        "version": site.version, "https": True, "audit_valid_until": "2027-12-31"})
+    assert response.status_code == 200, response.json
+    assert response.json["https"] is True and response.json["audit_valid_until"] == "2027-12-31"
+    response = nodal.patch(f"/websites/{site.id}", json={"version": 2, "https": "yes"})
+    assert response.status_code == 422 and "https" in response.json["error"]["fields"]
+    assert api(users["nodal_other"]).patch(f"/websites/{site.id}", json={
+        "version": 2, "https": False}).status_code == 404
+
+
+def test_update_own_action_item_status(world, api):
+    from models import ActionItem
+
+    today, health, pwd, hm, pm, users = world
+    item = factories.action_item(department=health)
+    nodal = api(users["nodal_own"])
+    response = nodal.patch(f"/action-items/{item.id}", json={"version": item.version, "status": "done"})
+    assert response.status_code == 422 and "closing_note" in response.json["error"]["fields"]
+    response = nodal.patch(f"/action-items/{item.id}", json={
+        "version": item.version, "status": "done", "closing_note": "Audit certificate uploaded"})
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "done"
+    db.session.expire_all()
+    assert db.session.get(ActionItem, item.id).closing_note == "Audit certificate uploaded"
+    stale = nodal.patch(f"/action-items/{item.id}", json={"version": 1, "status": "open"})
+    assert stale.status_code == 409 and stale.json["current"]["status"] == "done"
+    assert api(users["nodal_other"]).patch(f"/action-items/{item.id}", json={
+        "version": 2, "status": "open"}).status_code == 404

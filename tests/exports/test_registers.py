@@ -237,9 +237,9 @@ def test_import_is_applied_whole_or_not_at_all(world, as_user):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: b"not a zip at all", "This is not an Excel workbook (.xlsx)."),
-    (lambda: _with_macro(), "Workbooks with macros (.xlsm) are not accepted."),
-    (lambda: _bomb(), "compressed suspiciously well"),
+    (lambda: b"not a zip at all", "not an Excel workbook (.xlsx)"),
+    (lambda: _with_macro(), "The workbook contains macros."),
+    (lambda: _bomb(), "it may be a compressed bomb"),
 ])
 def test_unsafe_uploads_are_refused(world, as_user, make, message):
     response = _upload(as_user(world["users"]["nic"]), make())
@@ -263,6 +263,7 @@ def _bomb():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
         z.writestr("xl/huge.xml", b"0" * (4 * 1024 * 1024))
     return buffer.getvalue()
 

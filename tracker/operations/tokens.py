@@ -1,6 +1,7 @@
 """Personal API tokens: shown once, stored as a SHA-256 hash."""
 import hashlib
 import secrets
+from datetime import timedelta
 
 from models import ApiToken
 from models.base import utcnow
@@ -30,8 +31,12 @@ def revoke_token(token, user):
         audit.record("revoke", "api_token", token.id, {"name": token.name}, user=user)
 
 
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
 def user_for_token(plain: str, now=None):
-    """The active user a live token belongs to, or None. Records when it was last used."""
+    """The active user a live token belongs to, or None. Records when it was last used
+    (to the minute: a busy client does not write on every request)."""
     if not plain or not plain.startswith(PREFIX) or len(plain) > 200:
         return None
     token = db.session.execute(
@@ -39,5 +44,7 @@ def user_for_token(plain: str, now=None):
     ).scalar()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = now or utcnow()
+    now = now or utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        token.last_used_at = now
     return token.user

@@ -6,6 +6,7 @@ with its status code. Writes go through the same operations, permissions and aud
 the pages.
 """
 from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import csrf, db, limiter
@@ -95,7 +96,13 @@ def authenticate():
     if user is None:
         db.session.rollback()
         raise ApiError(401, "The API token is not valid or has been revoked.")
-    db.session.commit()  # keeps the token's last-used time
+    user_id = user.id
+    try:
+        db.session.commit()  # keeps the token's last-used time (best effort)
+    except exc.OperationalError:
+        db.session.rollback()
+        current_app.logger.warning("could not record an API token's last use")
+        user = db.session.get(type(user), user_id)
     # The request acts as exactly this user: Flask-Login's current_user for this request only.
     current_app.login_manager._update_request_context_with_user(user)
     g.api_user = user

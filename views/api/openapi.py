@@ -210,6 +210,10 @@ def paths():
             _q("escalation", _enum(ESCALATION_LEVELS), "Who the flag has reached."),
         ]),
         "/services": _list("Public services", "Service", "services", [DEPARTMENT_Q]),
+        "/services/{service_id}": _read("One service (ETag: its version)", "Service", "services",
+                                        _path_id("service_id")),
+        "/websites/{website_id}": _read("One website or app (ETag: its version)", "Website",
+                                        "websites", _path_id("website_id")),
         "/websites": _list("Websites and apps", "Website", "websites", [DEPARTMENT_Q]),
         "/meetings": _list("Review meetings, newest first", "Meeting", "meetings"),
         "/meetings/{meeting_id}": _read("One meeting with agenda and decisions", "MeetingDetail",
@@ -290,9 +294,48 @@ def write_paths():
     }
 
 
+SERVICE_EDIT = {"type": "object", "additionalProperties": False, "properties": {
+    "version": VERSION, "name": _s("string", minLength=1, maxLength=300),
+    "psga_notified": BOOL, "time_limit_days": _s("integer", nullable=True, minimum=1, maximum=365),
+    "designated_officer": _s("string", maxLength=200), "delivery_mode": _enum(DELIVERY_MODES),
+    "url": _s("string", nullable=True, maxLength=500),
+    "target_date": _s("string", nullable=True, format="date")}}
+WEBSITE_EDIT = {"type": "object", "additionalProperties": False, "properties": {
+    "version": VERSION, "name": _s("string", minLength=1, maxLength=200),
+    "kind": _enum(ASSET_KINDS), "url": _s("string", minLength=1, maxLength=500),
+    "hosted_by": _enum(HOSTS),
+    "last_content_update": _s("string", nullable=True, format="date"),
+    "audit_valid_until": _s("string", nullable=True, format="date"),
+    "accessibility_audit_on": _s("string", nullable=True, format="date"),
+    "https": BOOL, "portal_integrated": BOOL}}
+ACTION_ITEM_EDIT = {"type": "object", "additionalProperties": False, "properties": {
+    "version": VERSION, "status": _enum(ACTION_ITEM_STATUSES),
+    "closing_note": _s("string", maxLength=5000)}}
+
+
+def register_write_paths():
+    return {
+        "/services/{service_id}": _write(
+            "patch", "Change one of your department's services", "services",
+            [_path_id("service_id"), IF_MATCH],
+            _body(SERVICE_EDIT, "The changed fields and the `version` read (or If-Match)."),
+            "200", "Service", WRITE_ERRORS),
+        "/websites/{website_id}": _write(
+            "patch", "Change one of your department's websites or apps", "websites",
+            [_path_id("website_id"), IF_MATCH],
+            _body(WEBSITE_EDIT, "The changed fields and the `version` read (or If-Match)."),
+            "200", "Website", WRITE_ERRORS),
+        "/action-items/{item_id}": _write(
+            "patch", "Report action taken on one of your department's action items", "meetings",
+            [_path_id("item_id"), IF_MATCH],
+            _body(ACTION_ITEM_EDIT, "Status, closing note (required to close), and the version."),
+            "200", "ActionItem", WRITE_ERRORS),
+    }
+
+
 def all_paths():
     result = paths()
-    for path, ops in write_paths().items():
+    for path, ops in {**write_paths(), **register_write_paths()}.items():
         result.setdefault(path, {}).update(ops)
     return result
 

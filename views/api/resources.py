@@ -289,6 +289,35 @@ def website_json(a, code):
             "last_check_ok": a.last_check_ok, "version": a.version}
 
 
+def _with_etag(record, body, status=200):
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["ETag"] = _etag(record)
+    return response
+
+
+def service_response(s):
+    return _with_etag(s, service_json(s, s.department.code))
+
+
+def website_response(a):
+    return _with_etag(a, website_json(a, a.department.code))
+
+
+def action_item_response(a):
+    return _with_etag(a, action_item_json(a, a.department.code))
+
+
+@bp.get("/services/<int:service_id>")
+def service(service_id):
+    return service_response(_get_visible(Service, service_id))
+
+
+@bp.get("/websites/<int:website_id>")
+def website(website_id):
+    return website_response(_get_visible(DigitalAsset, website_id))
+
+
 @bp.get("/websites")
 def websites():
     q = _scope(sa.select(DigitalAsset, Department.code).join(Department)
@@ -344,10 +373,7 @@ def action_items():
 
 @bp.get("/action-items/<int:item_id>")
 def action_item(item_id):
-    a = _get_visible(ActionItem, item_id)
-    response = jsonify(action_item_json(a, a.department.code))
-    response.headers["ETag"] = _etag(a)
-    return response
+    return action_item_response(_get_visible(ActionItem, item_id))
 
 
 @bp.get("/openapi.json")

@@ -235,3 +235,107 @@ def resolve_bottleneck(bottleneck_id):
         bottleneck_id, "resolve_bottleneck",
         lambda b, note, version: bottleneck_ops.resolve_bottleneck(
             b, current_user, note=note, today=clock.today(), expected_version=version))
+
+
+# --- Services, websites and action items: update own -------------------------------------
+
+
+def _typed(f, name, kind):
+    """Read one field of a known kind (text, bool, int, date; '?' suffix: may be null)."""
+    nullable = kind.endswith("?")
+    kind = kind.rstrip("?")
+    value = f.body.get(name)
+    if value is None:
+        if not nullable:
+            f.errors[name] = "Required (cannot be null)."
+        return None
+    if kind == "bool":
+        if not isinstance(value, bool):
+            f.errors[name] = "Must be true or false."
+        return value
+    return {"text": f.text, "int": f.integer, "date": f.day}[kind](name)
+
+
+SERVICE_TYPES = {"name": "text", "psga_notified": "bool", "time_limit_days": "int?",
+                 "designated_officer": "text", "delivery_mode": "text", "url": "text?",
+                 "target_date": "date?"}
+WEBSITE_TYPES = {"name": "text", "kind": "text", "url": "text", "hosted_by": "text",
+                 "last_content_update": "date?", "audit_valid_until": "date?",
+                 "accessibility_audit_on": "date?", "https": "bool", "portal_integrated": "bool"}
+
+
+def _register_update(model, ident, action, types, operation, respond, **extra):
+    from tracker.operations.errors import Conflict, ValidationFailed
+
+    record = _get_visible(model, ident)
+    authorize(action, record)
+    body = json_body()
+    version = expected_version(body)
+    f = Fields(body, set(types))
+    values = {name: getattr(record, name) for name in types}
+    values.update({name: _typed(f, name, kind) for name, kind in types.items() if name in body})
+    f.check()
+    try:
+        operation(record, values, version, user=current_user, **extra)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise ApiError(422, "Validation failed.", dict(error.errors)) from None
+    except Conflict:
+        raise _conflict(model, ident, respond) from None
+    db.session.commit()
+    return respond(record)
+
+
+@bp.patch("/services/<int:service_id>")
+def update_service(service_id):
+    from models import Service
+    from tracker.operations import services as service_ops
+    from views.api.resources import service_response
+
+    service = _get_visible(Service, service_id)
+    linked = service_ops.linked_milestone(service)
+    return _register_update(Service, service_id, "edit_service", SERVICE_TYPES,
+                            service_ops.update, service_response,
+                            milestone_code=linked.code if linked else None)
+
+
+@bp.patch("/websites/<int:website_id>")
+def update_website(website_id):
+    from models import DigitalAsset
+    from tracker.operations import websites as website_ops
+    from views.api.resources import website_response
+
+    return _register_update(DigitalAsset, website_id, "edit_asset", WEBSITE_TYPES,
+                            website_ops.update, website_response)
+
+
+@bp.patch("/action-items/<int:item_id>")
+def update_action_item(item_id):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from models import ActionItem
+    from models.meeting import ACTION_ITEM_STATUSES
+    from tracker.operations import meetings as meeting_ops
+    from views.api.resources import action_item_response
+
+    item = _get_visible(ActionItem, item_id)
+    authorize("update_action_item", item)
+    body = json_body()
+    version = expected_version(body)
+    f = Fields(body, {"status", "closing_note"})
+    status = f.text("status") or item.status
+    note = f.text("closing_note", max_length=5000)
+    if status not in ACTION_ITEM_STATUSES:
+        f.errors["status"] = f"Use one of: {', '.join(ACTION_ITEM_STATUSES)}."
+    f.check()
+    try:
+        meeting_ops.update_action_item(item, status=status,
+                                       closing_note=note if "closing_note" in body else item.closing_note,
+                                       user=current_user, version=version)
+    except meeting_ops.MeetingError as error:
+        db.session.rollback()
+        raise ApiError(422, "Validation failed.", {"closing_note": str(error)}) from None
+    except StaleDataError:
+        raise _conflict(ActionItem, item_id, action_item_response) from None
+    db.session.commit()
+    return action_item_response(item)
