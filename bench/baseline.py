@@ -5,6 +5,8 @@ No styles, widths, filters or formula neutralising: this is the least any export
 rows and cells must do, so ``export time / baseline time`` is the export's own overhead.
 """
 import io
+from datetime import date, datetime, time
+from decimal import Decimal
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -71,6 +73,11 @@ def export_baseline(engine, statement, header, title="Roadmap"):
         return write_only_workbook(result, header=header, title=title)
 
 
+# What a write-only cell takes as it is; anything else a driver returns (JSON as a dict,
+# a UUID …) is written as its text.
+_CELL_TYPES = (str, int, float, Decimal, date, datetime, time, bool, type(None))
+
+
 def replay_workbook(engine, statements):
     """The limit of a workbook built from several statements (the minutes): the statements
     replayed bare on a DBAPI connection, every row they return appended to a write-only
@@ -79,6 +86,8 @@ def replay_workbook(engine, statements):
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN")  # see harness.replay
         for n, (statement, parameters) in enumerate(statements, start=1):
             cursor.execute(statement, parameters)
             if cursor.description is None:
@@ -90,7 +99,7 @@ def replay_workbook(engine, statements):
                 if not rows:
                     break
                 for row in rows:
-                    sheet.append(tuple(row))
+                    sheet.append([v if isinstance(v, _CELL_TYPES) else str(v) for v in row])
         cursor.close()
         raw.rollback()
     finally:
