@@ -392,8 +392,9 @@ def run_load(database_url, seconds=30.0, clients=8, workers=2, actions=None, see
             start_barrier.wait()
             names = [a for a in actions]
             weights = [a.weight for a in actions]
-            while time.perf_counter() < deadline[0]:
-                action = rng.choices(names, weights)[0]
+            first = list(names)  # every action once first, so a short run covers them all
+            while time.perf_counter() < deadline[0] or first:
+                action = first.pop(0) if first else rng.choices(names, weights)[0]
                 try:
                     action.fn(client, env, rng)
                 except LoadError as exc:
