@@ -1,35 +1,24 @@
 """The registry of benchmarks. Each is one function taking the ``Context`` of a scale and
 returning a list of ``Figure`` (names without the scale suffix; the harness adds it).
 
-To add one when its feature lands, write a function here with the decorator, e.g.::
+To add one, write a function here with the decorator, e.g.::
 
     @benchmark("dashboard")
     def dashboard(ctx):
         "The Secretary's dashboard through the app vs the statements it runs, bare."
-        return ctx.page_vs_sql("dashboard", "/dashboard", role="secretary")
+        return ctx.page_vs_sql("dashboard", "/dashboard/", role="secretary")
 
-    @benchmark("flag_scan")
-    def flag_scan(ctx):
-        from jobs import scan
-        with StatementRecorder(ctx.engine) as rec:
-            ...  # run the scan once, commit
-        timings = compare({"scan": run_scan, "bare": lambda: replay(ctx.engine, rec.statements)},
-                          ctx.runs, ctx.warmup)
-        ...
-
-    @benchmark("roadmap_export")
-    def roadmap_export(ctx):
-        mem = peak_memory("exports.roadmap:build_from_url", ctx.database_url)
-        ...  # beside the figures of ``openpyxl_baseline`` below
-
-Not here yet, because the features are being built: the dashboard, the overdue list page,
-the flag scan, the roadmap and minutes exports, the action-plan import (5,000 rows), and the
-``update_milestone`` action of the load test (``bench/load.py``).
+Each path through the app is held against its limit in the same run: a page against its
+statements replayed bare (``ctx.page_vs_sql``), the scan against its statements bare, an
+export against a bare write-only openpyxl loop over the same rows.
+Helpers for a measuring child process (``peak_memory``) live in ``bench.baseline``.
 """
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from bench.baseline import roadmap_baseline, roadmap_baseline_from_url
-from bench.harness import Figure, timed
+from bench.harness import Figure, StatementRecorder, compare, percentile, replay, timed
 from bench.memory import peak_memory
 
 BENCHMARKS = {}
@@ -84,6 +73,183 @@ def overdue_first_page(ctx):
     )
     count = sa.select(sa.func.count()).select_from(Milestone).where(overdue)
     return ctx.sql("overdue_first_page", page) + ctx.sql("overdue_count", count)
+
+
+@benchmark("dashboard")
+def dashboard(ctx):
+    """The Secretary's dashboard (``tracker/dashboard.py``) through the app (test client),
+    median and p95, vs the aggregate statements it runs replayed bare on the same pool."""
+    return ctx.page_vs_sql("dashboard", "/dashboard/", role="secretary")
+
+
+@benchmark("dashboard_gunicorn")
+def dashboard_gunicorn(ctx):
+    """The Secretary's dashboard served by a real gunicorn (deploy/gunicorn.conf.py), single
+    GETs one after another over loopback, vs the same statements bare, timed here."""
+    from bench.load import time_gets
+
+    client = ctx.client_as("secretary")
+    ctx.get_ok(client, "/dashboard/")
+    with StatementRecorder(ctx.engine) as recorder:
+        ctx.get_ok(client, "/dashboard/")
+    statements = recorder.statements
+    samples = time_gets(ctx.database_url, "/dashboard/", ctx.latency_runs, ctx.warmup)
+    bare = timed(lambda: replay(ctx.engine, statements), ctx.latency_runs, ctx.warmup)
+    median = percentile(samples, 50)
+    return [
+        Figure("dashboard_gunicorn_latency_ms", median * 1000, "ms"),
+        Figure("dashboard_gunicorn_latency_p95_ms", percentile(samples, 95) * 1000, "ms"),
+        Figure("dashboard_gunicorn_bare_sql_ms", bare.median * 1000, "ms"),
+        Figure("dashboard_gunicorn_ratio", median / bare.median, "x"),
+    ]
+
+
+@benchmark("overdue_list")
+def overdue_list(ctx):
+    """The overdue list's first page through the app (the dashboard's records page,
+    ``/dashboard/records?health=overdue``: count and 50 rows) vs its statements bare. Served
+    by the partial index ``ix_milestones_open_due``."""
+    return ctx.page_vs_sql("overdue_list", "/dashboard/records?health=overdue",
+                           role="secretary")
+
+
+@benchmark("flag_scan")
+def flag_scan(ctx):
+    """The flag scan (``jobs.scan.scan``: clear, escalate and raise per rule) vs the same
+    statements replayed bare. Every run starts from the generated data and is rolled back,
+    so each is the scan of a day on which every flag is raised afresh."""
+    from jobs.scan import scan
+
+    now = datetime.combine(ctx.today, datetime.min.time()).replace(hour=6)
+    result = {}
+
+    def run_scan():
+        with ctx.app.app_context():
+            with ctx.engine.connect() as conn:
+                tx = conn.begin()
+                try:
+                    result["scan"] = scan(ctx.today, now, ctx.thresholds, connection=conn)
+                finally:
+                    tx.rollback()
+
+    with StatementRecorder(ctx.engine) as recorder:
+        run_scan()
+    statements = recorder.statements
+    timings = compare({"scan": run_scan, "bare": lambda: replay(ctx.engine, statements)},
+                      ctx.runs, ctx.warmup)
+    app, bare = timings["scan"], timings["bare"]
+    return [
+        Figure("flag_scan_s", app.median, "s"),
+        Figure("flag_scan_bare_sql_s", bare.median, "s"),
+        Figure("flag_scan_ratio", app.median / bare.median, "x"),
+        Figure("flag_scan_statements", len(statements), "count"),
+        Figure("flag_scan_flags_raised", result["scan"].raised, "count"),
+    ]
+
+
+def _export_vs_baseline(ctx, name, export, baseline, export_target, export_args,
+                        baseline_target, baseline_args):
+    """An export timed alternately with its bare limit in this process, and the peak memory
+    of each measured in a fresh process."""
+    timings = compare({"export": export, "bare": baseline}, ctx.runs, ctx.warmup)
+    memory = peak_memory(export_target, ctx.database_url, *export_args)
+    bare_memory = peak_memory(baseline_target, ctx.database_url, *baseline_args)
+    app, bare = timings["export"], timings["bare"]
+    return [
+        Figure(f"{name}_s", app.median, "s"),
+        Figure(f"{name}_bare_openpyxl_s", bare.median, "s"),
+        Figure(f"{name}_ratio", app.median / bare.median, "x"),
+        Figure(f"{name}_peak_rss_mb", memory["peak_rss_mb"], "MB"),
+        Figure(f"{name}_peak_delta_mb", memory["peak_delta_mb"], "MB"),
+        Figure(f"{name}_bare_openpyxl_peak_delta_mb", bare_memory["peak_delta_mb"], "MB"),
+    ]
+
+
+@benchmark("roadmap_export")
+def roadmap_export(ctx):
+    """The roadmap workbook (``exports.roadmap``: every milestone, 15 columns, labels,
+    styles) vs a bare write-only openpyxl loop over the same statement's rows and cells:
+    wall time, and peak memory in a fresh process."""
+    from bench import baseline
+    from exports.roadmap import COLUMNS, roadmap_query
+
+    generated = datetime(2026, 1, 1)
+
+    def export():
+        with ctx.app.app_context():
+            baseline.roadmap_export(ctx.today, generated)
+
+    statement = roadmap_query(ctx.today, ctx.thresholds)
+    header = [c.header for c in COLUMNS]
+    return _export_vs_baseline(
+        ctx, "roadmap_export", export,
+        lambda: baseline.export_baseline(ctx.engine, statement, header),
+        "bench.baseline:roadmap_export_from_url", (ctx.today,),
+        "bench.baseline:roadmap_export_baseline_from_url", (ctx.today, ctx.thresholds))
+
+
+@benchmark("minutes_export")
+def minutes_export(ctx):
+    """The minutes workbook of the latest meeting (``exports.minutes``: minutes, decisions,
+    ATR, every overdue milestone) vs its statements replayed bare into a write-only loop:
+    wall time, and peak memory in a fresh process."""
+    from bench import baseline
+
+    generated = datetime(2026, 1, 1)
+    meeting_id = baseline.latest_meeting_id(ctx.engine)
+
+    def export():
+        with ctx.app.app_context():
+            baseline.minutes_export(meeting_id, ctx.today, generated)
+
+    export()
+    with StatementRecorder(ctx.engine) as recorder:
+        export()
+    statements = recorder.statements
+    figures = _export_vs_baseline(
+        ctx, "minutes_export", export, lambda: baseline.replay_workbook(ctx.engine, statements),
+        "bench.baseline:minutes_export_from_url", (ctx.today,),
+        "bench.baseline:replay_workbook_from_url", (statements,))
+    return figures
+
+
+@benchmark("plan_import")
+def plan_import(ctx):
+    """An action-plan import of 5,000 rows (``exports.plan_import.read_plan`` then
+    ``tracker.operations.imports.apply_plan``, flushed): half update existing milestones,
+    half create new ones. Each run is rolled back so every run imports the same workbook."""
+    from bench.baseline import plan_workbook
+    from bench.generate import staff_email
+    from exports.plan_import import read_plan
+    from models import User
+    from tracker.extensions import db
+    from tracker.operations import imports
+
+    data, n_rows = plan_workbook(ctx.engine, 5000)
+    counts = {}
+
+    def run():
+        with ctx.app.test_request_context():
+            try:
+                user = db.session.execute(
+                    sa.select(User).where(User.email == staff_email("nic"))).scalar_one()
+                rows, problems = read_plan(data, imports.active_department_codes())
+                if problems:
+                    raise RuntimeError(f"plan import refused: {problems[:3]}")
+                counts.update(imports.apply_plan(rows, user, "bench.xlsx"))
+                db.session.flush()
+            finally:
+                db.session.rollback()
+                db.session.remove()
+
+    # At most 3 runs and no warm-up: one run is a minute on the loaded bench machine.
+    timing = timed(run, min(ctx.runs, 3), warmup=0)
+    return [
+        Figure("plan_import_s", timing.median, "s"),
+        Figure("plan_import_rows", n_rows, "rows"),
+        Figure("plan_import_created", counts.get("created", 0), "count"),
+        Figure("plan_import_updated", counts.get("updated", 0), "count"),
+    ]
 
 
 @benchmark("openpyxl_baseline")

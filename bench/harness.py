@@ -96,6 +96,10 @@ def replay(engine, statements):
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            # The app's SQLite connections run in driver autocommit and start their own
+            # transactions (tracker/extensions.py): open one, so replayed writes roll back.
+            cursor.execute("BEGIN")
         rows = 0
         for statement, parameters in statements:
             cursor.execute(statement, parameters)

@@ -98,7 +98,22 @@ def test_every_benchmark_produces_its_figures_once(bench_url, tmp_path, capsys):
     assert 0 < figures["overdue_first_page_rows_200"]["value"] <= 50
     assert figures["openpyxl_write_only_cells_200"]["value"] == SMOKE_MILESTONES * 12
     assert result["database"] == backend and result["machine"]["cpus"] == os.cpu_count()
-    assert set(BENCHMARKS) == {"home_page", "department_page", "overdue_first_page",
+    for name in ("dashboard_latency_ms_200", "dashboard_bare_sql_ms_200",
+                 "dashboard_gunicorn_latency_p95_ms_200", "overdue_list_latency_ms_200",
+                 "flag_scan_s_200", "flag_scan_bare_sql_s_200", "roadmap_export_ratio_200",
+                 "roadmap_export_peak_delta_mb_200", "minutes_export_s_200",
+                 "minutes_export_bare_openpyxl_peak_delta_mb_200", "plan_import_s_200",
+                 "load_update_milestone_p95_ms_200"):
+        assert name in figures, name
+    assert figures["flag_scan_flags_raised_200"]["value"] > 0
+    assert figures["plan_import_rows_200"]["value"] == 5000
+    assert figures["plan_import_created_200"]["value"] + figures[
+        "plan_import_updated_200"]["value"] == 5000
+    assert figures["load_updates_200"]["value"] > 0
+    assert figures["load_lost_updates_200"]["value"] == 0
+    assert set(BENCHMARKS) == {"home_page", "department_page", "dashboard", "dashboard_gunicorn",
+                               "overdue_list", "overdue_first_page", "flag_scan",
+                               "roadmap_export", "minutes_export", "plan_import",
                                "openpyxl_baseline", "load"}
 
 

@@ -22,7 +22,7 @@ from models import (
     Service,
 )
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES, SEVERITIES
-from models.milestone import CLOSED_STATUSES, MILESTONE_CATEGORIES
+from models.milestone import MILESTONE_CATEGORIES
 from models.service import DELIVERY_MODES
 from tracker import rules
 from tracker.clock import local_midnight_utc
@@ -386,7 +386,7 @@ def _count(where):
 def timeline(f: Filters, today: date, t, limit=TIMELINE_LIMIT):
     """The open milestones due earliest (at most ``limit``) and how many are open in all:
     two queries."""
-    where = [Milestone.status.notin_(CLOSED_STATUSES), *milestone_scope(f)]
+    where = [rules.open_sql(), *milestone_scope(f)]
     return _milestone_rows(where, today, t, limit), _count(where)
 
 

@@ -87,8 +87,18 @@ def is_overdue(m, today: date) -> bool:
     return m.status not in CLOSED_STATUSES and m.due_date < today
 
 
+def open_sql():
+    """Not completed and not dropped. The closed statuses are written into the SQL as
+    literals (not bound parameters), so the planner can match the partial index
+    ``ix_milestones_open_due`` (SQLite uses a partial index only when the query's WHERE
+    implies the index's, which it cannot prove of a parameter)."""
+    return Milestone.status.notin_(
+        sa.bindparam("closed_statuses", list(CLOSED_STATUSES), expanding=True, unique=True,
+                     literal_execute=True))
+
+
 def overdue_sql(today: date):
-    return sa.and_(Milestone.status.notin_(CLOSED_STATUSES), Milestone.due_date < _d(today))
+    return sa.and_(open_sql(), Milestone.due_date < _d(today))
 
 
 def is_behind_schedule(m, today: date, t: Thresholds) -> bool:
@@ -149,7 +159,7 @@ def is_at_risk(m, today: date, t: Thresholds, severe_bottleneck: bool | None = N
 
 def at_risk_sql(today: date, t: Thresholds):
     return sa.and_(
-        Milestone.status.notin_(CLOSED_STATUSES),
+        open_sql(),
         Milestone.due_date >= _d(today),
         sa.or_(
             Milestone.status == "blocked",
@@ -226,7 +236,7 @@ def health_filter_sql(name: str, today: date, t: Thresholds):
         return at_risk_sql(today, t)
     if name == "on_track":
         return sa.and_(
-            Milestone.status.notin_(CLOSED_STATUSES),
+            open_sql(),
             sa.not_(overdue_sql(today)),
             sa.not_(at_risk_sql(today, t)),
         )
@@ -522,7 +532,7 @@ def is_due_soon(m, today: date, days: int) -> bool:
 
 def due_soon_sql(today: date, days: int):
     return sa.and_(
-        Milestone.status.notin_(CLOSED_STATUSES),
+        open_sql(),
         Milestone.due_date.between(_d(today), _d(today + timedelta(days=days))),
     )
 
