@@ -202,12 +202,20 @@ def test_forged_department_and_plan_fields_are_ignored(app, client, auth):
         "department_id": w.other.id, "milestone_id": str(other_m.id)})
     assert r.status_code == 422
     assert "Not a valid choice" in r.get_data(as_text=True)
-    r = client.post(f"/milestones/{made.id}/bottlenecks/new", data={
-        "title": "Forged", "category": "funds", "severity": "low",
-        "milestone_id": str(other_m.id)})
-    assert r.status_code == 422
     db.session.expire_all()
     assert snapshot() == before
+    # Raised from a milestone's page, the milestone comes from the address: a forged
+    # milestone_id naming another department's milestone is ignored.
+    r = client.post(f"/milestones/{made.id}/bottlenecks/new", data={
+        "title": "Forged", "category": "funds", "severity": "low",
+        "milestone_id": str(other_m.id), "department_id": w.other.id})
+    assert r.status_code == 303
+    db.session.expire_all()
+    raised = db.session.execute(
+        sa.select(Bottleneck).where(Bottleneck.title == "Forged")).scalar_one()
+    assert (raised.milestone_id, raised.department_id) == (made.id, w.own.id)
+    db.session.delete(raised)
+    db.session.commit()
 
     r = client.post("/departments/own/bottlenecks/new", data={
         "title": "Real", "category": "funds", "severity": "low", "milestone_id": "None",
