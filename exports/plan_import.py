@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -101,7 +102,7 @@ def _date(v):
                 return datetime.strptime(s, fmt).date()
             except ValueError:
                 pass
-    raise ValueError("is not a date: enter a date as DD-MM-YYYY")
+    raise ValueError(_("is not a date: enter a date as DD-MM-YYYY"))
 
 
 def read_plan(data: bytes, departments):
@@ -114,8 +115,8 @@ def read_plan(data: bytes, departments):
         raise
     except Exception as exc:  # noqa: BLE001  a damaged file is refused, never a crash
         log.info("unreadable workbook refused: %r", exc)
-        raise UploadRefused("The workbook could not be read: it is damaged or not an Excel "
-                            "workbook saved by a spreadsheet program.") from None
+        raise UploadRefused(_("The workbook could not be read: it is damaged or not an Excel "
+                              "workbook saved by a spreadsheet program.")) from None
 
 
 def _read(data, departments):
@@ -124,7 +125,7 @@ def _read(data, departments):
         name = next((s for s in SHEETS if s in wb.sheetnames), None)
         if name is None:
             return [], [ImportProblem(wb.sheetnames[0] if wb.sheetnames else "-", None, None,
-                                      "No sheet named Milestones: use the template.")]
+                                      _("No sheet named Milestones: use the template."))]
         ws = wb[name]
         return _read_sheet(ws, name, departments)
     finally:
@@ -145,10 +146,10 @@ def _read_sheet(ws, sheet, departments):
             break
     if header_row is None:
         return [], [ImportProblem(sheet, None, None,
-                                  "The heading row (with 'Milestone code') was not found.")]
+                                  _("The heading row (with 'Milestone code') was not found."))]
     for h in REQUIRED:
         if h not in columns:
-            problems.append(ImportProblem(sheet, header_row, None, f"The column '{h}' is missing."))
+            problems.append(ImportProblem(sheet, header_row, None, _("The column '%(column)s' is missing.", column=h)))
     if problems:
         return [], problems
 
@@ -161,7 +162,7 @@ def _read_sheet(ws, sheet, departments):
         if not any(v not in (None, "") and _text(v) for v in values):
             continue
         if len(result) >= MAX_ROWS:
-            problems.append(ImportProblem(sheet, n, None, f"More than {MAX_ROWS} milestones."))
+            problems.append(ImportProblem(sheet, n, None, _("More than %(num)d milestones.", num=MAX_ROWS)))
             break
         cell = {h: (values[i] if i < len(values) else None) for h, i in columns.items()}
         row_problems = []
@@ -175,27 +176,30 @@ def _read_sheet(ws, sheet, departments):
             if h in cell:
                 texts[h] = _text(cell[h])
                 if h in REQUIRED and not texts[h]:
-                    bad(h, "is required")
+                    bad(h, _("is required"))
                 elif h in LIMITS and len(texts[h]) > LIMITS[h]:
-                    bad(h, f"is longer than {LIMITS[h]} characters")
+                    bad(h, _("is longer than %(num)d characters", num=LIMITS[h]))
         dept = texts.get("Department code", "").lower()
         if dept and dept not in departments:
-            bad("Department code", f"'{texts['Department code']}' is not a known department code")
+            bad("Department code", _("'%(value)s' is not a known department code",
+                                     value=texts["Department code"]))
         code = texts.get("Milestone code", "")
         if code and len(code) <= LIMITS["Milestone code"] and not _CODE.match(code):
-            bad("Milestone code", "may hold only letters, digits and . _ / -")
+            bad("Milestone code", _("may hold only letters, digits and . _ / -"))
         category = _CATEGORIES.get(_key(texts["Category"])) if texts.get("Category") else None
         if texts.get("Category") and category is None:
-            bad("Category", f"'{texts['Category']}' is not a category: choose from the list")
+            bad("Category", _("'%(value)s' is not a category: choose from the list",
+                              value=texts["Category"]))
         status = _STATUSES.get(_key(texts["Status"])) if texts.get("Status") else None
         if texts.get("Status") and status is None:
-            bad("Status", f"'{texts['Status']}' is not a status: choose from the list")
+            bad("Status", _("'%(value)s' is not a status: choose from the list",
+                            value=texts["Status"]))
         dates = {}
         for h in ("Start date", "Due date", "Completed on"):
             v = cell.get(h)
             if v in (None, ""):
                 if h == "Due date":
-                    bad(h, "is required")
+                    bad(h, _("is required"))
                 dates[h] = None
                 continue
             try:
@@ -204,7 +208,7 @@ def _read_sheet(ws, sheet, departments):
                 bad(h, str(exc))
                 dates[h] = None
         if dates.get("Start date") and dates.get("Due date") and dates["Due date"] < dates["Start date"]:
-            bad("Due date", "is before the start date")
+            bad("Due date", _("is before the start date"))
         percent = 0
         raw = cell.get("% complete")
         if raw not in (None, ""):
@@ -214,23 +218,24 @@ def _read_sheet(ws, sheet, departments):
                     raise ValueError
                 percent = int(f)
             except (TypeError, ValueError):
-                bad("% complete", "must be a whole number from 0 to 100")
+                bad("% complete", _("must be a whole number from 0 to 100"))
         elif status == "completed":
             percent = 100
         if status == "completed":
             if percent != 100:
-                bad("% complete", "must be 100 for a completed milestone")
+                bad("% complete", _("must be 100 for a completed milestone"))
             if cell.get("Completed on") in (None, ""):
                 if "Completed on" in columns:
-                    bad("Completed on", "is required for a completed milestone")
+                    bad("Completed on", _("is required for a completed milestone"))
                 else:
-                    bad("Status", "a completed milestone needs a 'Completed on' column and date")
+                    bad("Status", _("a completed milestone needs a 'Completed on' column and date"))
         elif dates.get("Completed on") is not None:
-            bad("Completed on", "is only for a completed milestone")
+            bad("Completed on", _("is only for a completed milestone"))
         if dept and code:
             first = seen.get((dept, code.upper()))
             if first is not None:
-                bad("Milestone code", f"'{code}' is already used for this department in row {first}")
+                bad("Milestone code", _("'%(value)s' is already used for this department in row %(row)d",
+                                        value=code, row=first))
             else:
                 seen[(dept, code.upper())] = n
         if row_problems:
@@ -244,5 +249,5 @@ def _read_sheet(ws, sheet, departments):
             completed_on=dates.get("Completed on"),
         ))
     if not result and not problems:
-        problems.append(ImportProblem(sheet, None, None, "The sheet has no milestones."))
+        problems.append(ImportProblem(sheet, None, None, _("The sheet has no milestones.")))
     return result, problems

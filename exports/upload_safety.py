@@ -14,6 +14,8 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MACRO_MARKERS = ("vbaproject.bin", "vbadata.xml")
 
@@ -48,37 +50,39 @@ def check_xlsx(filename: str, data: bytes, limits: UploadLimits) -> None:
     name = (filename or "").strip().lower()
     if name.endswith(".xlsm") or name.endswith(".xltm") or name.endswith(".xlam"):
         raise UploadRefused(
-            "Macro-enabled workbooks (.xlsm) are not accepted. Save the file as an Excel "
-            "Workbook (.xlsx) and upload it again."
+            _("Macro-enabled workbooks (.xlsm) are not accepted. Save the file as an Excel "
+            "Workbook (.xlsx) and upload it again.")
         )
     if not name.endswith(".xlsx"):
-        raise UploadRefused("Only Excel workbooks (.xlsx) can be imported.")
+        raise UploadRefused(_("Only Excel workbooks (.xlsx) can be imported."))
     if len(data) == 0:
-        raise UploadRefused("The file is empty.")
+        raise UploadRefused(_("The file is empty."))
     if len(data) > limits.max_bytes:
         raise UploadRefused(
-            f"The file is {_mib(len(data))}; the largest file accepted is {_mib(limits.max_bytes)}."
+            _("The file is %(size)s; the largest file accepted is %(limit)s.",
+              size=_mib(len(data)), limit=_mib(limits.max_bytes))
         )
     if not data.startswith(b"PK\x03\x04"):
-        raise UploadRefused("The file is not an Excel workbook (.xlsx): its content is not a "
-                            "workbook archive.")
+        raise UploadRefused(_("The file is not an Excel workbook (.xlsx): its content is not a "
+                            "workbook archive."))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except Exception:  # noqa: BLE001  zipfile raises many kinds on a damaged directory
-        raise UploadRefused("The file is damaged or not an Excel workbook (.xlsx).") from None
+        raise UploadRefused(_("The file is damaged or not an Excel workbook (.xlsx).")) from None
     if len(entries) > limits.max_entries:
         raise UploadRefused(
-            f"The workbook has {len(entries)} parts; at most {limits.max_entries} are accepted."
+            _("The workbook has %(num)d parts; at most %(limit)d are accepted.",
+              num=len(entries), limit=limits.max_entries)
         )
     names = {e.filename.lower() for e in entries}
     if any(n.rsplit("/", 1)[-1] in _MACRO_MARKERS for n in names):
         raise UploadRefused(
-            "The workbook contains macros. Save it as an Excel Workbook (.xlsx) without "
-            "macros and upload it again."
+            _("The workbook contains macros. Save it as an Excel Workbook (.xlsx) without "
+            "macros and upload it again.")
         )
     if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
-        raise UploadRefused("The file is not an Excel workbook (.xlsx): parts are missing.")
+        raise UploadRefused(_("The file is not an Excel workbook (.xlsx): parts are missing."))
     total = 0
     compressed = 0
     for e in entries:
@@ -94,5 +98,5 @@ def check_xlsx(filename: str, data: bytes, limits: UploadLimits) -> None:
 
 
 def _bomb_message():
-    return ("The workbook would expand to far more data than it holds (it may be a "
-            "compressed bomb) and was refused unopened.")
+    return (_("The workbook would expand to far more data than it holds (it may be a "
+            "compressed bomb) and was refused unopened."))

@@ -9,6 +9,7 @@ from tests import factories, xlsx
 from tracker import clock
 from tracker.extensions import db
 from tracker.operations import meetings as ops
+from tracker.operations.errors import ValidationError
 from tracker.settings import Thresholds
 
 TODAY = date(2026, 11, 20)
@@ -196,11 +197,11 @@ def test_agenda_can_be_edited_until_held(world):
     # Building again adds nothing already there, but brings back what was removed.
     assert ops.build_agenda(meeting, TODAY, T) == 1
     ops.mark_held(meeting, w["secretary"], TODAY, T)
-    with pytest.raises(ops.MeetingError):
+    with pytest.raises(ValidationError):
         ops.add_item(meeting, title="Late", details="", department_id=None, user=w["secretary"])
-    with pytest.raises(ops.MeetingError):
+    with pytest.raises(ValidationError):
         ops.remove_item(second, w["secretary"])
-    with pytest.raises(ops.MeetingError):
+    with pytest.raises(ValidationError):
         ops.build_agenda(meeting, TODAY, T)
 
 
@@ -212,7 +213,7 @@ def test_final_minutes_are_amended_with_the_original_kept(world):
     ops.mark_held(meeting, w["secretary"], TODAY, T)
     ops.record_minutes(item, "Original text", w["secretary"])
     ops.finalise_minutes(meeting, w["secretary"])
-    with pytest.raises(ops.MeetingError):
+    with pytest.raises(ValidationError):
         ops.record_minutes(item, "Silently changed", w["secretary"])
     ops.amend_minutes(item, text="Corrected text", reason="Typo in the date", user=w["secretary"])
     db.session.commit()
@@ -226,7 +227,7 @@ def test_final_minutes_are_amended_with_the_original_kept(world):
 
 def test_closing_an_action_item_needs_a_note(world):
     item = factories.action_item(department=world["health"], due_date=TODAY - timedelta(days=3))
-    with pytest.raises(ops.MeetingError):
+    with pytest.raises(ValidationError):
         ops.update_action_item(item, status="done", closing_note=" ", user=world["nodal"])
     assert ops.atr_rows(TODAY)[0].days_overdue == 3
 

@@ -163,9 +163,13 @@ def end_expired_sessions():
             session["seen_at"] = stamp
         return None
     security_log.event("session_expired", reason=reason)
+    message = gettext("Your session has ended. Please sign in again.")
+    locale = session.get("locale") or getattr(current_user, "locale", None)
     logout_user()
     session.clear()
-    flash("Your session has ended. Please sign in again.", "info")
+    if locale:
+        session["locale"] = locale
+    flash(message, "info")
     if request.method == "GET":
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
     return redirect(url_for("auth.sign_in"))

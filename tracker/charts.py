@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import plotly.graph_objects as go
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from models.bottleneck import SEVERITIES
@@ -400,7 +401,7 @@ def services_chart(ov, link) -> Chart:
 def progress_chart(ov, link) -> Chart:
     title = _("Progress over time: milestones planned and actually done, by month")
     months = ov.progress
-    labels = [m.month.strftime("%b %Y") for m in months]
+    labels = [format_date(m.month, "MMM yyyy") for m in months]
     traces = []
     traces.append(go.Bar(
             _validate=False,

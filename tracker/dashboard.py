@@ -27,6 +27,7 @@ from models.service import DELIVERY_MODES
 from tracker import rules
 from tracker.clock import local_midnight_utc
 from tracker.extensions import db
+from tracker.i18n import N_
 
 # The health segments of the charts, worst first.
 CHART_HEALTHS = ("overdue", "at_risk", "on_track", "done")
@@ -45,14 +46,14 @@ MAX_PERIOD_MONTHS = 60
 OVER_30_BUCKETS = ("31-60", "60+")
 
 PERIODS = (
-    ("", "All dates"),
-    ("this_month", "This month"),
-    ("this_quarter", "This quarter"),
-    ("this_fy", "This financial year"),
-    ("last_fy", "Last financial year"),
-    ("last_12_months", "Last 12 months"),
-    ("next_90_days", "Next 90 days"),
-    ("custom", "Custom dates"),
+    ("", N_("All dates")),
+    ("this_month", N_("This month")),
+    ("this_quarter", N_("This quarter")),
+    ("this_fy", N_("This financial year")),
+    ("last_fy", N_("Last financial year")),
+    ("last_12_months", N_("Last 12 months")),
+    ("next_90_days", N_("Next 90 days")),
+    ("custom", N_("Custom dates")),
 )
 
 

@@ -11,8 +11,8 @@ and updates it; the build compiles it to ``.mo``, which is never committed).
 """
 from pathlib import Path
 
-from flask import current_app, request, session
-from flask_babel import gettext
+from flask import current_app, has_request_context, request, session
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -25,7 +25,11 @@ def N_(message):
 
 
 def select_locale():
+    """The reader's language; outside a request (CLI, scheduler jobs) the default one, so an
+    operation's messages can be translated wherever it runs."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -40,7 +44,7 @@ LABELS = {
     "done": _l("Done"), "dropped": _l("Dropped"),
     # action plans; "missing" when a department has none
     "draft": _l("Draft"), "submitted": _l("Submitted"), "approved": _l("Approved"),
-    "returned": _l("Returned"), "missing": _l("Missing"),
+    "returned": _l("Returned"), "missing": _l("Missing"), "awaiting_review": _l("Awaiting review"),
     # milestones
     "not_started": _l("Not started"), "in_progress": _l("In progress"),
     "blocked": _l("Blocked"), "completed": _l("Completed"),
@@ -61,7 +65,30 @@ LABELS = {
     "offline": _l("Offline"), "online_standalone": _l("Online, stand-alone"),
     "integrated": _l("Integrated"), "website": _l("Website"), "web_app": _l("Web application"),
     "mobile_app": _l("Mobile app"),
+    # milestone categories
+    "service_integration": _l("Service integration"), "website_update": _l("Website update"),
+    "infrastructure": _l("Infrastructure"), "capacity_building": _l("Capacity building"),
+    "security_compliance": _l("Security compliance"), "accessibility": _l("Accessibility"),
+    # bottleneck categories (funds, procurement, vendor: above)
+    "manpower": _l("Manpower"), "technical": _l("Technical"),
+    "inter_departmental": _l("Inter-departmental"), "approval": _l("Approval"),
+    # kinds of record (the audit log)
+    "action_plan": _l("Action plan"), "milestone": _l("Milestone"), "service": _l("Service"),
+    "digital_asset": _l("Website or app"), "review_meeting": _l("Review meeting"),
+    "agenda_item": _l("Agenda item"), "action_item": _l("Action item"),
+    "api_token": _l("API token"), "user": _l("User"), "notification": _l("Notification"),
+    "request": _l("Request"),
+    # kinds of agenda item
+    "flag": _l("Flag"), "bottleneck": _l("Bottleneck"), "stale_department": _l("Updates overdue"),
+    "no_plan": _l("No action plan"), "atr": _l("Action taken report"),
+    "free": _l("Other business"),
 }
+
+
+def lazy_label(value):
+    """``label(value)`` when it is shown, not when it is defined: for choices of forms made
+    at import time."""
+    return LazyString(label, value)
 
 # Role names as the models word them (models.user.ROLE_LABELS), for users' display.
 ROLE_LABELS = {

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from models import AuditLog, User
 from tracker.clock import local_midnight_utc
 from tracker.extensions import db
+from tracker.i18n import label
 from tracker.permissions import require
 from views.workflow_forms import AuditFilterForm, opts
 
@@ -29,7 +30,7 @@ def index():
                                                        for u in users])
     entities = db.session.execute(
         sa.select(AuditLog.entity).distinct().order_by(AuditLog.entity)).scalars().all()
-    form.entity.choices = opts([("", _("Any"))] + [(e, e.replace("_", " ")) for e in entities])
+    form.entity.choices = opts([("", _("Any"))] + [(e, label(e)) for e in entities])
     form.validate()
 
     q = sa.select(AuditLog)

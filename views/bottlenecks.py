@@ -105,7 +105,7 @@ def render_show(bottleneck, *, escalate_form=None, resolve_form=None, general_er
     age = rules.bottleneck_age_days(bottleneck, today)
     return render_template(
         "bottlenecks/show.html", bottleneck=bottleneck, age=age,
-        age_bucket=rules.AGE_BUCKET_LABELS[rules.age_bucket(age)],
+        age_bucket=_(rules.AGE_BUCKET_LABELS[rules.age_bucket(age)]),
         past_sla=rules.is_past_sla(bottleneck, today, t), sla_days=t.sla_days(bottleneck.severity),
         escalate_form=escalate_form, resolve_form=resolve_form,
         general_errors=list(general_errors), today=today,

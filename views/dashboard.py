@@ -23,6 +23,7 @@ from models.service import DELIVERY_MODES
 from tracker import charts, clock, rules
 from tracker import dashboard as dash
 from tracker.extensions import db
+from tracker.i18n import label
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 
@@ -58,19 +59,15 @@ class FilterForm(FlaskForm):
         return ok
 
 
-def _label(value):
-    return value.replace("_", " ").capitalize()
-
-
 def _filter_form(departments):
     form = FilterForm(formdata=request.args)
     form.department.choices = [("", str(_l("All departments")))] + [
         (d.code, d.name) for d in departments
     ]
     form.category.choices = [("", str(_l("All categories")))] + [
-        (c, _label(c)) for c in MILESTONE_CATEGORIES
+        (c, label(c)) for c in MILESTONE_CATEGORIES
     ]
-    form.period.choices = [(value, str(_l(label))) for value, label in dash.PERIODS]
+    form.period.choices = [(value, str(_l(words))) for value, words in dash.PERIODS]
     return form
 
 
@@ -124,7 +121,7 @@ def _linker(filters, endpoint="dashboard.records"):
 def _describe(filters):
     parts = [filters.department.name if filters.department else str(_l("All departments"))]
     if filters.category:
-        parts.append(_label(filters.category))
+        parts.append(label(filters.category))
     if filters.start or filters.end:
         parts.append(
             "{} – {}".format(

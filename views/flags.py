@@ -1,5 +1,6 @@
 """The flags the scan raised: a filterable list, one flag's page, and each department's
 open flags on its own page (``department_open_flags`` in templates)."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
@@ -39,19 +40,20 @@ class FlagFilterForm(Form):
 
     def __init__(self, formdata, departments):
         super().__init__(formdata)
-        self.department.choices = [("", "All departments")] + [
+        self.department.choices = [("", _("All departments"))] + [
             (d.code, d.name) for d in departments
         ]
-        self.kind.choices = [("", "All kinds")] + [
-            (k, rules.FLAG_KIND_LABELS[k]) for k in FLAG_KINDS
+        self.kind.choices = [("", _("All kinds"))] + [
+            (k, _(rules.FLAG_KIND_LABELS[k])) for k in FLAG_KINDS
         ]
-        self.severity.choices = [("", "All severities")] + [
-            (s, rules.FLAG_SEVERITY_LABELS[s]) for s in FLAG_SEVERITIES
+        self.severity.choices = [("", _("All severities"))] + [
+            (s, _(rules.FLAG_SEVERITY_LABELS[s])) for s in FLAG_SEVERITIES
         ]
-        self.escalation.choices = [("", "Anyone")] + [
-            (e, rules.ESCALATION_LABELS[e]) for e in ESCALATION_LEVELS
+        self.escalation.choices = [("", _("Anyone"))] + [
+            (e, _(rules.ESCALATION_LABELS[e])) for e in ESCALATION_LEVELS
         ]
-        self.status.choices = [("open", "Open"), ("cleared", "Cleared"), ("all", "Open and cleared")]
+        self.status.choices = [("open", _("Open")), ("cleared", _("Cleared")),
+                               ("all", _("Open and cleared"))]
 
 
 def subject_url(flag, department_code=None):

@@ -1,13 +1,14 @@
 """Review meetings: plan, agenda, minutes, decisions, finalising; action items and the ATR."""
-from flask_babel import lazy_gettext as _l
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -16,7 +17,9 @@ from models import ActionItem, AgendaItem, Department, ReviewMeeting
 from models.meeting import ACTION_ITEM_STATUSES
 from tracker import clock
 from tracker.extensions import db
+from tracker.i18n import lazy_label
 from tracker.operations import meetings as ops
+from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 
@@ -64,7 +67,7 @@ class AmendmentForm(FlaskForm):
 
 
 class ActionItemForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[SelectChoice(s, s.capitalize())
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, lazy_label(s))
                                             for s in ACTION_ITEM_STATUSES])
     closing_note = TextAreaField(_l("Action taken (closing note)"), validators=[Optional(), Length(max=5000)])
     version = HiddenField()
@@ -80,8 +83,8 @@ def _departments():
         .order_by(Department.name)).all()
 
 
-def _choices(blank="(none)"):
-    return [SelectChoice(0, blank)] + [SelectChoice(d.id, d.name) for d in _departments()]
+def _choices():
+    return [SelectChoice(0, _("(none)"))] + [SelectChoice(d.id, d.name) for d in _departments()]
 
 
 def _meeting(meeting_id):
@@ -99,7 +102,7 @@ def _item(meeting, item_id):
 
 
 def _refused(exc):
-    flash(str(exc), "error")
+    flash(" ".join(exc.messages), "error")
 
 
 def _xlsx(data, name):
@@ -166,7 +169,9 @@ def new():
             chair=form.chair.data, attendees=_attendees(form), user=current_user,
             today=clock.today(), t=thresholds())
         db.session.commit()
-        flash(f"Meeting planned; its agenda holds {len(meeting.agenda_items)} items.", "success")
+        flash(ngettext("Meeting planned; its agenda holds %(num)d item.",
+                       "Meeting planned; its agenda holds %(num)d items.",
+                       len(meeting.agenda_items)), "success")
         return redirect(url_for(".show", meeting_id=meeting.id))
     return render_template("meetings/form.html", form=form, meeting=None), (
         422 if form.errors else 200)
@@ -183,12 +188,12 @@ def edit(meeting_id):
             ops.update_meeting(meeting, title=form.title.data, meeting_date=form.meeting_date.data,
                                venue=form.venue.data, chair=form.chair.data,
                                attendees=_attendees(form), user=current_user)
-        except ops.MeetingError as exc:
+        except ValidationError as exc:
             db.session.rollback()
             _refused(exc)
             return redirect(url_for(".show", meeting_id=meeting.id))
         db.session.commit()
-        flash("Meeting saved.", "success")
+        flash(_("Meeting saved."), "success")
         return redirect(url_for(".show", meeting_id=meeting.id))
     return render_template("meetings/form.html", form=form, meeting=meeting), (
         422 if form.errors else 200)
@@ -211,7 +216,7 @@ def show(meeting_id):
     for d in meeting.action_items:
         by_item.setdefault(d.agenda_item_id, []).append(d)
     item_form = AgendaItemForm()
-    item_form.department_id.choices = [SelectChoice(0, "(none)")] + [
+    item_form.department_id.choices = [SelectChoice(0, _("(none)"))] + [
         SelectChoice(k, v) for k, v in departments.items()]
     return render_template(
         "meetings/show.html", meeting=meeting, departments=departments, by_item=by_item,
@@ -229,7 +234,7 @@ def _post_action(meeting, action, fn, success):
         abort(400)
     try:
         fn()
-    except ops.MeetingError as exc:
+    except ValidationError as exc:
         db.session.rollback()
         _refused(exc)
         return _back(meeting)
@@ -246,7 +251,7 @@ def refresh(meeting_id):
     return _post_action(
         meeting, "manage_meetings",
         lambda: result.setdefault("n", ops.refresh_agenda(meeting, current_user, clock.today(), thresholds())),
-        "The agenda was brought up to date.")
+        _("The agenda was brought up to date."))
 
 
 @bp.route("/<int:meeting_id>/agenda", methods=["POST"])
@@ -257,17 +262,17 @@ def add_item(meeting_id):
     form = AgendaItemForm()
     form.department_id.choices = _choices()
     if not form.validate_on_submit():
-        flash("The agenda item needs a title.", "error")
+        flash(_("The agenda item needs a title."), "error")
         return _back(meeting, "add-item")
     try:
         ops.add_item(meeting, title=form.title.data, details=form.details.data,
                      department_id=form.department_id.data or None, user=current_user)
-    except ops.MeetingError as exc:
+    except ValidationError as exc:
         db.session.rollback()
         _refused(exc)
         return _back(meeting)
     db.session.commit()
-    flash("Agenda item added.", "success")
+    flash(_("Agenda item added."), "success")
     return _back(meeting, "agenda-title")
 
 
@@ -283,12 +288,12 @@ def edit_item(meeting_id, item_id):
     if form.validate_on_submit():
         try:
             ops.edit_item(item, title=form.title.data, details=form.details.data, user=current_user)
-        except ops.MeetingError as exc:
+        except ValidationError as exc:
             db.session.rollback()
             _refused(exc)
             return _back(meeting)
         db.session.commit()
-        flash("Agenda item saved.", "success")
+        flash(_("Agenda item saved."), "success")
         return _back(meeting, f"item-{item.id}")
     return render_template("meetings/item_form.html", form=form, meeting=meeting, item=item), (
         422 if form.errors else 200)
@@ -300,7 +305,7 @@ def remove_item(meeting_id, item_id):
     meeting = _meeting(meeting_id)
     item = _item(meeting, item_id)
     return _post_action(meeting, "manage_meetings", lambda: ops.remove_item(item, current_user),
-                        "Agenda item removed.")
+                        _("Agenda item removed."))
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>/move", methods=["POST"])
@@ -310,7 +315,7 @@ def move_item(meeting_id, item_id):
     item = _item(meeting, item_id)
     direction = -1 if request.form.get("direction") == "up" else 1
     return _post_action(meeting, "manage_meetings",
-                        lambda: ops.move_item(item, direction, current_user), "Agenda reordered.")
+                        lambda: ops.move_item(item, direction, current_user), _("Agenda reordered."))
 
 
 @bp.route("/<int:meeting_id>/held", methods=["POST"])
@@ -320,7 +325,7 @@ def mark_held(meeting_id):
     return _post_action(
         meeting, "chair_meeting",
         lambda: ops.mark_held(meeting, current_user, clock.today(), thresholds()),
-        "The meeting is marked held; its agenda is frozen as discussed.")
+        _("The meeting is marked held; its agenda is frozen as discussed."))
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>/minutes", methods=["POST"])
@@ -335,12 +340,12 @@ def record_minutes(meeting_id, item_id):
         return _back(meeting, f"item-{item.id}")
     try:
         ops.record_minutes(item, form.minutes.data, current_user)
-    except ops.MeetingError as exc:
+    except ValidationError as exc:
         db.session.rollback()
         _refused(exc)
         return _back(meeting, f"item-{item.id}")
     db.session.commit()
-    flash("Minutes saved.", "success")
+    flash(_("Minutes saved."), "success")
     return _back(meeting, f"item-{item.id}")
 
 
@@ -361,12 +366,12 @@ def add_decision(meeting_id, item_id):
         ops.add_decision(item, text=form.text.data, department_id=form.department_id.data,
                          responsible_officer=form.responsible_officer.data,
                          due_date=form.due_date.data, user=current_user)
-    except ops.MeetingError as exc:
+    except ValidationError as exc:
         db.session.rollback()
         _refused(exc)
         return _back(meeting, f"item-{item.id}")
     db.session.commit()
-    flash("Decision recorded as an action item.", "success")
+    flash(_("Decision recorded as an action item."), "success")
     return _back(meeting, f"item-{item.id}")
 
 
@@ -378,7 +383,7 @@ def remove_decision(meeting_id, decision_id):
     if decision is None or decision.meeting_id != meeting.id:
         abort(404)
     return _post_action(meeting, "chair_meeting",
-                        lambda: ops.remove_decision(decision, current_user), "Decision removed.")
+                        lambda: ops.remove_decision(decision, current_user), _("Decision removed."))
 
 
 @bp.route("/<int:meeting_id>/finalise", methods=["POST"])
@@ -387,7 +392,7 @@ def finalise(meeting_id):
     meeting = _meeting(meeting_id)
     return _post_action(meeting, "finalise_minutes",
                         lambda: ops.finalise_minutes(meeting, current_user),
-                        "The minutes are final. Corrections are now recorded as amendments.")
+                        _("The minutes are final. Corrections are now recorded as amendments."))
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>/amend", methods=["GET", "POST"])
@@ -403,13 +408,13 @@ def amend(meeting_id, item_id):
         try:
             ops.amend_minutes(item, text=form.minutes.data, reason=form.reason.data,
                               user=current_user)
-        except ops.MeetingError as exc:
+        except ValidationError as exc:
             db.session.rollback()
-            form.minutes.errors = list(form.minutes.errors) + [str(exc)]
+            form.minutes.errors = list(form.minutes.errors) + exc.messages
             return render_template("meetings/amend.html", form=form, meeting=meeting,
                                    item=item), 422
         db.session.commit()
-        flash("The correction is recorded; the original text is kept.", "success")
+        flash(_("The correction is recorded; the original text is kept."), "success")
         return _back(meeting, f"item-{item.id}")
     return render_template("meetings/amend.html", form=form, meeting=meeting, item=item), (
         422 if form.errors else 200)
@@ -485,17 +490,17 @@ def action_item(item_id):
                                        closing_note=form.closing_note.data, user=current_user,
                                        version=form.version.data or None)
                 db.session.commit()
-            except ops.MeetingError as exc:
+            except ValidationError as exc:
                 db.session.rollback()
-                form.closing_note.errors = list(form.closing_note.errors) + [str(exc)]
+                form.closing_note.errors = list(form.closing_note.errors) + exc.messages
                 return render_template("meetings/action_item.html", item=item, form=form,
                                        may_update=may_update), 422
-            except StaleDataError:
+            except ConflictError:
                 db.session.rollback()
-                flash("Someone else changed this action item first. Here it is as it is now; "
-                      "make your change again.", "error")
+                flash(_("Someone else changed this action item first. Here it is as it is now; "
+                        "make your change again."), "error")
                 return redirect(url_for(".action_item", item_id=item_id)), 303
-            flash("Action item updated.", "success")
+            flash(_("Action item updated."), "success")
             return redirect(url_for(".action_items"))
     return render_template("meetings/action_item.html", item=item, form=form,
                            may_update=may_update), (422 if form.errors else 200)

@@ -1,4 +1,5 @@
 """The signed-in user's profile: their personal API tokens."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -16,7 +17,7 @@ bp = Blueprint("profile", __name__, url_prefix="/profile")
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
-                       description="What the token is for, e.g. 'Health MIS sync'.")
+                       description=_l("What the token is for, e.g. 'Health MIS sync'."))
     submit = SubmitField(_l("Create token"))
 
 
@@ -51,5 +52,5 @@ def revoke(token_id):
         abort(404)
     revoke_token(token, current_user)
     db.session.commit()
-    flash("The token was revoked. Systems using it can no longer reach the API.", "info")
+    flash(_("The token was revoked. Systems using it can no longer reach the API."), "info")
     return redirect(url_for("profile.index"))

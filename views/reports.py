@@ -1,4 +1,5 @@
 """Excel reports to download, the action-plan template, and the import of action plans."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 import io
 from datetime import datetime
@@ -136,7 +137,8 @@ def import_plan():
 def too_large(error):
     form = UploadForm(formdata=None)
     limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-    form.file.errors = [f"The file is larger than the upload limit of {limit:.1f} MB."]
+    form.file.errors = [_("The file is larger than the upload limit of %(limit)s MB.",
+                          limit=f"{limit:.1f}")]
     return render_template("reports/import.html", form=form), 413
 
 
@@ -148,8 +150,8 @@ def apply_import(token):
         abort(400)
     pending = ops.load_pending(current_app.instance_path, token, current_user.id)
     if pending is None:
-        flash("That upload is no longer waiting (it was applied, cancelled or has expired). "
-              "Upload the file again.", "error")
+        flash(_("That upload is no longer waiting (it was applied, cancelled or has expired). "
+                "Upload the file again."), "error")
         return redirect(url_for(".import_plan"))
     data, filename = pending
     try:
@@ -163,8 +165,9 @@ def apply_import(token):
     counts = ops.apply_plan(rows, current_user, filename)
     db.session.commit()
     ops.discard_pending(current_app.instance_path, token)
-    flash(f"Imported {filename}: {counts['created']} milestones created, {counts['updated']} "
-          f"changed, {counts['unchanged']} unchanged.", "success")
+    flash(_("Imported %(filename)s: %(created)d milestones created, %(updated)d changed, "
+            "%(unchanged)d unchanged.", filename=filename, created=counts["created"],
+            updated=counts["updated"], unchanged=counts["unchanged"]), "success")
     return redirect(url_for(".import_plan"))
 
 
@@ -176,5 +179,5 @@ def cancel_import(token):
         abort(400)
     if ops.load_pending(current_app.instance_path, token, current_user.id) is not None:
         ops.discard_pending(current_app.instance_path, token)
-    flash("Import cancelled: nothing was changed.", "info")
+    flash(_("Import cancelled: nothing was changed."), "info")
     return redirect(url_for(".import_plan"))

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from models.bottleneck import BOTTLENECK_CATEGORIES, BOTTLENECK_STATUSES, SEVERITIES
 from models.milestone import MILESTONE_CATEGORIES, MILESTONE_STATUSES, REVISION_REASONS
 from tracker.rules import AGE_BUCKET_LABELS, AGE_BUCKETS
-from tracker.templating import label
+from tracker.i18n import lazy_label
 
 
 def opts(pairs):
@@ -25,7 +25,7 @@ def opts(pairs):
 
 
 def choices(values, blank=None):
-    result = [(v, label(v)) for v in values]
+    result = [(v, lazy_label(v)) for v in values]
     return opts(([("", blank)] if blank is not None else []) + result)
 
 
@@ -121,7 +121,7 @@ class BottleneckFilterForm(FlaskForm):
         + choices(BOTTLENECK_STATUSES),
         validate_choice=False)
     age = SelectField(_l("Age"),
-                      choices=opts([("", _l("Any"))] + [(b, AGE_BUCKET_LABELS[b]) for b in AGE_BUCKETS]),
+                      choices=opts([("", _l("Any"))] + [(b, _l(AGE_BUCKET_LABELS[b])) for b in AGE_BUCKETS]),
                       validate_choice=False)
     sort = SelectField(_l("Sort by"),
                        choices=opts([("oldest", _l("Oldest first")), ("newest", _l("Newest first"))]),

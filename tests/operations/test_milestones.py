@@ -37,7 +37,7 @@ def update(m, user, **kw):
     ({"percent_complete": 101}, "percent_complete", "0 to 100"),
     ({"percent_complete": -1}, "percent_complete", "0 to 100"),
     ({"status": "finished"}, "status", "Choose a status"),
-    ({"status": "completed", "percent_complete": 90}, "percent_complete", "100 %"),
+    ({"status": "completed", "percent_complete": 90}, "percent_complete", "100 percent"),
     ({"status": "completed", "percent_complete": 100, "completed_on_days": 1}, "completed_on",
      "future"),
     ({"due_days": 45, "note": "later"}, "reason", "reason"),

@@ -59,7 +59,7 @@ def test_milestone_update_form_keeps_input_and_shows_errors(app, as_user):
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "Typed by the officer" in html and 'value="80"' in html
-    assert 'id="percent_complete-error"' in html and "100 % complete" in html
+    assert 'id="percent_complete-error"' in html and "must be at 100 percent" in html
     assert 'id="reason-error"' in html
     r = client.post(f"/milestones/{m.id}/update", data={
         "version": m.version, "status": "in_progress", "percent_complete": "500"})

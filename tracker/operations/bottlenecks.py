@@ -5,6 +5,8 @@ the age and the SLA state are derived by ``tracker.rules``.
 """
 from datetime import date
 
+from flask_babel import gettext as _
+
 from models import Bottleneck
 from models.base import utcnow
 from models.bottleneck import BOTTLENECK_CATEGORIES, OPEN_BOTTLENECK_STATUSES, SEVERITIES
@@ -24,19 +26,19 @@ def raise_bottleneck(user, *, department, milestone=None, title, category, sever
     errors = {"title": [], "category": [], "severity": [], "milestone_id": [],
               "target_date": [], "action_by": []}
     if not title:
-        errors["title"].append("Say what is holding the work up.")
+        errors["title"].append(_("Say what is holding the work up."))
     elif len(title) > 300:
-        errors["title"].append("Use at most 300 characters.")
+        errors["title"].append(_("Use at most 300 characters."))
     if category not in BOTTLENECK_CATEGORIES:
-        errors["category"].append("Choose a category from the list.")
+        errors["category"].append(_("Choose a category from the list."))
     if severity not in SEVERITIES:
-        errors["severity"].append("Choose a severity from the list.")
+        errors["severity"].append(_("Choose a severity from the list."))
     if milestone is not None and milestone.department_id != department.id:
-        errors["milestone_id"].append("Choose a milestone of this department.")
+        errors["milestone_id"].append(_("Choose a milestone of this department."))
     if target_date is not None and target_date < today:
-        errors["target_date"].append("The target date cannot be in the past.")
+        errors["target_date"].append(_("The target date cannot be in the past."))
     if len(action_by or "") > 200:
-        errors["action_by"].append("Use at most 200 characters.")
+        errors["action_by"].append(_("Use at most 200 characters."))
     check(errors)
     bottleneck = Bottleneck(
         department_id=department.id,
@@ -64,7 +66,7 @@ def escalate_bottleneck(bottleneck, user, *, note="", expected_version=None):
     """Escalate an open bottleneck to the Secretary's attention."""
     check_version(bottleneck, expected_version)
     if bottleneck.status != "open":
-        raise ValidationError({"_": ["Only an open bottleneck can be escalated."]})
+        raise ValidationError({"_": [_("Only an open bottleneck can be escalated.")]})
     before = audit.snapshot(bottleneck, AUDITED)
     now = utcnow()
     bottleneck.status = "escalated"
@@ -82,10 +84,10 @@ def resolve_bottleneck(bottleneck, user, *, note, today: date, expected_version=
     """Resolve an open or escalated bottleneck with a note saying how."""
     check_version(bottleneck, expected_version)
     if bottleneck.status not in OPEN_BOTTLENECK_STATUSES:
-        raise ValidationError({"_": ["This bottleneck is already resolved."]})
+        raise ValidationError({"_": [_("This bottleneck is already resolved.")]})
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": ["Say how the bottleneck was resolved."]})
+        raise ValidationError({"note": [_("Say how the bottleneck was resolved.")]})
     before = audit.snapshot(bottleneck, AUDITED)
     now = utcnow()
     bottleneck.status = "resolved"
@@ -106,22 +108,22 @@ def edit_bottleneck(bottleneck, user, *, expected_version, today: date, **fields
     """Change the details of an open bottleneck (any of ``EDITABLE``)."""
     check_version(bottleneck, expected_version)
     unknown = set(fields) - set(EDITABLE)
-    errors = {name: ["This field cannot be changed."] for name in unknown}
+    errors = {name: [_("This field cannot be changed.")] for name in unknown}
     if bottleneck.status not in OPEN_BOTTLENECK_STATUSES:
-        errors["_"] = ["A resolved bottleneck cannot be changed."]
+        errors["_"] = [_("A resolved bottleneck cannot be changed.")]
     if "title" in fields:
         title = (fields["title"] or "").strip()
         if not title or len(title) > 300:
-            errors["title"] = ["Say what is holding the work up, in at most 300 characters."]
+            errors["title"] = [_("Say what is holding the work up, in at most 300 characters.")]
         fields["title"] = title
     if "category" in fields and fields["category"] not in BOTTLENECK_CATEGORIES:
-        errors["category"] = ["Choose a category from the list."]
+        errors["category"] = [_("Choose a category from the list.")]
     if "severity" in fields and fields["severity"] not in SEVERITIES:
-        errors["severity"] = ["Choose a severity from the list."]
+        errors["severity"] = [_("Choose a severity from the list.")]
     if fields.get("target_date") is not None and fields["target_date"] < today:
-        errors["target_date"] = ["The target date cannot be in the past."]
+        errors["target_date"] = [_("The target date cannot be in the past.")]
     if len(fields.get("action_by") or "") > 200:
-        errors["action_by"] = ["Use at most 200 characters."]
+        errors["action_by"] = [_("Use at most 200 characters.")]
     check(errors)
     before = audit.snapshot(bottleneck, AUDITED)
     for name, value in fields.items():

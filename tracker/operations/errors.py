@@ -15,7 +15,13 @@ class ValidationError(OperationError):
 
     def __init__(self, errors):
         self.errors = {k: list(v) for k, v in errors.items()}
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+        super().__init__("; ".join(f"{k}: {' '.join(str(m) for m in v)}"
+                                   for k, v in self.errors.items()))
+
+    @property
+    def messages(self):
+        """Every message, in order: for a flash message or one line beside a form."""
+        return [m for messages in self.errors.values() for m in messages]
 
 
 class ConflictError(OperationError):

@@ -2,7 +2,7 @@
 items), finalising, amendments, and the Action Taken Report (ATR).
 
 Every function flushes and never commits. A refusal a user can act on raises
-``MeetingError`` with the message to show.
+``ValidationError`` with the message to show; a save from a stale version, ``ConflictError``.
 """
 from dataclasses import dataclass
 from datetime import date
@@ -22,25 +22,17 @@ from models import (
     ReviewMeeting,
 )
 from models.base import utcnow
+from flask_babel import gettext as _
+
 from tracker import audit, rules
 from tracker.extensions import db
+from tracker.i18n import N_, label
+from tracker.operations.errors import ValidationError
+from tracker.operations.milestones import check_version, flush_versioned
 
 MEETING_FIELDS = ("title", "meeting_date", "venue", "chair", "status")
 ACTION_ITEM_FIELDS = ("text", "department_id", "responsible_officer", "due_date", "status",
                       "closing_note")
-FLAG_KIND_LABELS = {
-    "milestone_overdue": "Milestone overdue",
-    "milestone_at_risk": "Milestone at risk",
-    "milestone_stale": "Milestone not updated",
-    "bottleneck_past_sla": "Bottleneck past SLA",
-    "action_item_overdue": "Action item overdue",
-    "certificate_expiring": "Security audit certificate expiring",
-    "certificate_expired": "Security audit certificate expired",
-    "website_stale": "Website not updated",
-    "website_down": "Website down",
-    "website_no_https": "Website without HTTPS",
-    "no_submitted_plan": "No action plan submitted",
-}
 # A flag about the same thing as an item built from the data is not listed twice.
 _FLAG_SAME_AS = {
     "bottleneck_past_sla": "bottleneck",
@@ -50,15 +42,11 @@ _FLAG_SAME_AS = {
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 1, "medium": 2, "info": 3, "low": 3}
 
 
-class MeetingError(ValueError):
-    """A change the meeting's state does not allow; the message is for the user."""
-
-
 def _require(meeting, *statuses, doing):
+    """Refuse ``doing`` (an ``N_``-marked phrase) unless the meeting is in one of ``statuses``."""
     if meeting.status not in statuses:
-        raise MeetingError(
-            f"{doing} is not possible: the meeting is {meeting.status.replace('_', ' ')}."
-        )
+        raise ValidationError({"_": [_("%(doing)s is not possible: the meeting is %(status)s.",
+                                       doing=_(doing), status=label(meeting.status).lower())]})
 
 
 # --- Planning -------------------------------------------------------------------------------
@@ -79,7 +67,7 @@ def plan_meeting(*, title, meeting_date, venue, chair, attendees, user, today, t
 
 
 def update_meeting(meeting, *, title, meeting_date, venue, chair, attendees, user):
-    _require(meeting, "planned", "held", doing="Changing the meeting")
+    _require(meeting, "planned", "held", doing=N_("Changing the meeting"))
     before = audit.snapshot(meeting, MEETING_FIELDS)
     meeting.title, meeting.meeting_date, meeting.venue, meeting.chair = (
         title, meeting_date, venue or "", chair or "")
@@ -174,7 +162,7 @@ def agenda_candidates(meeting, today, t):
         items.append(dict(
             kind="flag", subject_type=flag.subject_type, subject_id=flag.subject_id,
             department_id=flag.department_id, sort=_SEVERITY_ORDER.get(flag.severity, 3) - 1,
-            title=f"{FLAG_KIND_LABELS.get(flag.kind, flag.kind)}: {what}"[:500],
+            title=f"{rules.FLAG_KIND_LABELS.get(flag.kind, flag.kind)}: {what}"[:500],
             details=(f"{dept_name + '. ' if dept_name else ''}Escalated to the Secretary; "
                      f"severity {flag.severity}; raised {flag.raised_at:%d-%m-%Y}."),
         ))
@@ -185,7 +173,7 @@ def agenda_candidates(meeting, today, t):
 def build_agenda(meeting, today, t):
     """Add to a planned meeting's agenda what the rules find and it does not hold yet.
     Returns the number of items added."""
-    _require(meeting, "planned", doing="Building the agenda")
+    _require(meeting, "planned", doing=N_("Building the agenda"))
     present = {_key(i.kind, i.subject_type, i.subject_id) for i in meeting.agenda_items}
     position = max((i.position for i in meeting.agenda_items), default=-1) + 1
     added = 0
@@ -211,7 +199,7 @@ def refresh_agenda(meeting, user, today, t):
 
 
 def add_item(meeting, *, title, details, department_id, user):
-    _require(meeting, "planned", doing="Changing the agenda")
+    _require(meeting, "planned", doing=N_("Changing the agenda"))
     position = max((i.position for i in meeting.agenda_items), default=-1) + 1
     item = AgendaItem(position=position, kind="free", title=title, details=details or "",
                       department_id=department_id or None)
@@ -223,7 +211,7 @@ def add_item(meeting, *, title, details, department_id, user):
 
 
 def edit_item(item, *, title, details, user):
-    _require(item.meeting, "planned", doing="Changing the agenda")
+    _require(item.meeting, "planned", doing=N_("Changing the agenda"))
     before = audit.snapshot(item, ("title", "details"))
     item.title, item.details = title, details or ""
     db.session.flush()
@@ -233,7 +221,7 @@ def edit_item(item, *, title, details, user):
 
 def remove_item(item, user):
     meeting = item.meeting
-    _require(meeting, "planned", doing="Changing the agenda")
+    _require(meeting, "planned", doing=N_("Changing the agenda"))
     audit.record("remove_agenda_item", "agenda_item", item.id,
                  {"meeting_id": meeting.id, "title": item.title, "kind": item.kind}, user=user)
     meeting.agenda_items.remove(item)
@@ -244,7 +232,7 @@ def remove_item(item, user):
 def move_item(item, direction, user):
     """Move an item one place up (-1) or down (+1)."""
     meeting = item.meeting
-    _require(meeting, "planned", doing="Changing the agenda")
+    _require(meeting, "planned", doing=N_("Changing the agenda"))
     items = sorted(meeting.agenda_items, key=lambda i: (i.position, i.id))
     i = items.index(item)
     j = i + (1 if direction > 0 else -1)
@@ -267,7 +255,7 @@ def _renumber(meeting):
 
 def mark_held(meeting, user, today, t):
     """The meeting took place: its agenda is frozen with the state of each subject today."""
-    _require(meeting, "planned", doing="Marking the meeting held")
+    _require(meeting, "planned", doing=N_("Marking the meeting held"))
     states = _subject_states(meeting.agenda_items, today, t)
     dept_names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
     for item in meeting.agenda_items:
@@ -348,8 +336,9 @@ def _subject_states(items, today, t):
 def record_minutes(item, text, user):
     meeting = item.meeting
     if meeting.status == "minutes_final":
-        raise MeetingError("The minutes are final: record a correction as an amendment.")
-    _require(meeting, "held", doing="Recording minutes")
+        raise ValidationError({"minutes": [
+            _("The minutes are final: record a correction as an amendment.")]})
+    _require(meeting, "held", doing=N_("Recording minutes"))
     before = item.minutes
     item.minutes = text or ""
     db.session.flush()
@@ -361,7 +350,7 @@ def record_minutes(item, text, user):
 def add_decision(item, *, text, department_id, responsible_officer, due_date, user):
     """A decision taken on an agenda item becomes an action item."""
     meeting = item.meeting
-    _require(meeting, "held", doing="Recording a decision")
+    _require(meeting, "held", doing=N_("Recording a decision"))
     decision = ActionItem(
         meeting_id=meeting.id, agenda_item_id=item.id, text=text,
         department_id=department_id, responsible_officer=responsible_officer or "",
@@ -374,7 +363,7 @@ def add_decision(item, *, text, department_id, responsible_officer, due_date, us
 
 
 def remove_decision(decision, user):
-    _require(decision.meeting, "held", doing="Removing a decision")
+    _require(decision.meeting, "held", doing=N_("Removing a decision"))
     audit.record("delete", "action_item", decision.id,
                  audit.snapshot(decision, ACTION_ITEM_FIELDS), user=user)
     db.session.delete(decision)
@@ -382,7 +371,7 @@ def remove_decision(decision, user):
 
 
 def finalise_minutes(meeting, user):
-    _require(meeting, "held", doing="Finalising the minutes")
+    _require(meeting, "held", doing=N_("Finalising the minutes"))
     meeting.status = "minutes_final"
     meeting.finalised_at = utcnow()
     meeting.finalised_by_id = user.id if user else None
@@ -393,9 +382,9 @@ def finalise_minutes(meeting, user):
 
 def amend_minutes(item, *, text, reason, user):
     """A correction to final minutes: the text before is kept in the amendment."""
-    _require(item.meeting, "minutes_final", doing="Amending the minutes")
+    _require(item.meeting, "minutes_final", doing=N_("Amending the minutes"))
     if (text or "") == item.minutes:
-        raise MeetingError("The correction is the same as the minutes.")
+        raise ValidationError({"minutes": [_("The correction is the same as the minutes.")]})
     amendment = MinutesAmendment(agenda_item_id=item.id, user_id=user.id if user else None,
                                  previous_text=item.minutes, new_text=text or "",
                                  reason=reason or "")
@@ -413,20 +402,19 @@ def amend_minutes(item, *, text, reason, user):
 
 def update_action_item(item, *, status, closing_note, user, version=None):
     """A department reports action taken. ``version`` is the version the user read: a stale
-    one raises ``sqlalchemy.orm.exc.StaleDataError`` (a conflict) on flush."""
+    one raises ``ConflictError``."""
     if status in ("done", "dropped") and not (closing_note or "").strip():
-        raise MeetingError("Say what was done (the closing note) before closing the action item.")
-    if version is not None and int(version) != item.version:
-        from sqlalchemy.orm.exc import StaleDataError
-
-        raise StaleDataError("the action item was changed by someone else")
+        raise ValidationError({"closing_note": [
+            _("Say what was done (the closing note) before closing the action item.")]})
+    check_version(item, version)
+    read_version = item.version
     before = audit.snapshot(item, ACTION_ITEM_FIELDS)
     item.status = status
     item.closing_note = (closing_note or "").strip() or None
     item.closed_at = utcnow() if status != "open" else None
     item.updated_at = utcnow()
     item.updated_by_id = user.id if user else None
-    db.session.flush()
+    flush_versioned(item, read_version)
     audit.record("update", "action_item", item.id,
                  audit.diff(before, audit.snapshot(item, ACTION_ITEM_FIELDS)), user=user)
 

@@ -8,6 +8,7 @@ overwriting what another officer saved in between.
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -75,34 +76,34 @@ def record_milestone_update(
     errors = {"status": [], "percent_complete": [], "due_date": [], "reason": [], "note": [],
               "completed_on": [], "_": []}
     if status not in MILESTONE_STATUSES:
-        errors["status"].append("Choose a status from the list.")
+        errors["status"].append(_("Choose a status from the list."))
     percent = _as_int(percent_complete)
     if percent is None or not 0 <= percent <= 100:
-        errors["percent_complete"].append("Enter a whole number from 0 to 100.")
+        errors["percent_complete"].append(_("Enter a whole number from 0 to 100."))
     due_changed = due_date is not None and due_date != milestone.due_date
     if due_changed:
         if reason not in REVISION_REASONS:
-            errors["reason"].append("Give the reason for moving the due date.")
+            errors["reason"].append(_("Give the reason for moving the due date."))
         if not note:
-            errors["note"].append("Explain why the due date moves.")
+            errors["note"].append(_("Explain why the due date moves."))
         if milestone.start_date is not None and due_date < milestone.start_date:
             errors["due_date"].append("The due date cannot be before the start date "
                                       f"({milestone.start_date:%d-%m-%Y}).")
     if status == "completed":
         if percent is not None and percent != 100:
-            errors["percent_complete"].append("A completed milestone is 100 % complete.")
+            errors["percent_complete"].append(_("A completed milestone must be at 100 percent."))
         completed_on = completed_on or (
             milestone.completed_on if milestone.status == "completed" else None) or today
         if completed_on > today:
-            errors["completed_on"].append("The completion date cannot be in the future.")
+            errors["completed_on"].append(_("The completion date cannot be in the future."))
         if milestone.start_date is not None and completed_on < milestone.start_date:
-            errors["completed_on"].append("The completion date cannot be before the start date.")
+            errors["completed_on"].append(_("The completion date cannot be before the start date."))
     else:
         completed_on = None
     if (status == milestone.status and percent == milestone.percent_complete
             and not due_changed and not note):
-        errors["_"].append("Nothing to record: change the status, the percent complete or "
-                           "the due date, or add a note.")
+        errors["_"].append(_("Nothing to record: change the status, the percent complete or "
+                           "the due date, or add a note."))
     check(errors)
 
     before = audit.snapshot(milestone, AUDITED)

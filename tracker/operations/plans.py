@@ -14,6 +14,7 @@ reason, recorded from the milestone's page (``operations.milestones``).
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from models import ActionPlan, Bottleneck, Milestone, MilestoneUpdate, PlanVersion, Service
 from models.base import utcnow
@@ -60,7 +61,7 @@ def create_plan(department, user, *, title=None):
         sa.select(ActionPlan.id).where(ActionPlan.department_id == department.id)
     ).first()
     if existing:
-        raise ValidationError({"_": ["This department already has an action plan."]})
+        raise ValidationError({"_": [_("This department already has an action plan.")]})
     title = (title or "").strip() or f"Action plan for digital integration: {department.name}"
     plan = ActionPlan(department=department, title=title[:200], status="draft",
                       created_by_id=user.id)
@@ -79,9 +80,9 @@ def _validate_milestone(plan, values, milestone=None):
     code = (values.get("code") or "").strip()
     title = (values.get("title") or "").strip()
     if not code:
-        errors["code"].append("Enter a code, e.g. HEALTH-01.")
+        errors["code"].append(_("Enter a code, e.g. HEALTH-01."))
     elif len(code) > 40:
-        errors["code"].append("Use at most 40 characters.")
+        errors["code"].append(_("Use at most 40 characters."))
     else:
         taken = db.session.execute(
             sa.select(Milestone.id).where(
@@ -91,32 +92,32 @@ def _validate_milestone(plan, values, milestone=None):
             )
         ).first()
         if taken:
-            errors["code"].append("Another milestone of this department has this code.")
+            errors["code"].append(_("Another milestone of this department has this code."))
     if not title:
-        errors["title"].append("Enter the milestone's title.")
+        errors["title"].append(_("Enter the milestone's title."))
     elif len(title) > 300:
-        errors["title"].append("Use at most 300 characters.")
+        errors["title"].append(_("Use at most 300 characters."))
     if values.get("category") not in MILESTONE_CATEGORIES:
-        errors["category"].append("Choose a category from the list.")
+        errors["category"].append(_("Choose a category from the list."))
     if len(values.get("owner") or "") > 200:
-        errors["owner"].append("Use at most 200 characters.")
+        errors["owner"].append(_("Use at most 200 characters."))
     due, start = values.get("due_date"), values.get("start_date")
     if not isinstance(due, date):
-        errors["due_date"].append("Enter the due date.")
+        errors["due_date"].append(_("Enter the due date."))
     elif isinstance(start, date) and due < start:
-        errors["due_date"].append("The due date cannot be before the start date.")
+        errors["due_date"].append(_("The due date cannot be before the start date."))
     if (milestone is not None and milestone.baseline_due is not None
             and isinstance(due, date) and due != milestone.due_date):
         errors["due_date"].append(
-            "This milestone has an approved baseline: revise its due date from the "
-            "milestone's page, with a reason.")
+            _("This milestone has an approved baseline: revise its due date from the "
+            "milestone's page, with a reason."))
     service_id = values.get("service_id")
     if service_id is not None:
         owner = db.session.execute(
             sa.select(Service.department_id).where(Service.id == service_id)
         ).scalar()
         if owner != plan.department_id:
-            errors["service_id"].append("Choose a service of this department.")
+            errors["service_id"].append(_("Choose a service of this department."))
     check(errors)
     return {**values, "code": code, "title": title,
             "description": (values.get("description") or "").strip(),
@@ -127,7 +128,7 @@ def add_milestone(plan, user, *, code, title, category, due_date, start_date=Non
                   description="", owner="", service_id=None):
     """Add a milestone at the end of a draft or returned plan."""
     _require_status(plan, EDITABLE_STATUSES,
-                    "Milestones can be added only while the plan is a draft or returned.")
+                    _("Milestones can be added only while the plan is a draft or returned."))
     values = _validate_milestone(plan, dict(
         code=code, title=title, category=category, due_date=due_date, start_date=start_date,
         description=description, owner=owner, service_id=service_id))
@@ -152,7 +153,7 @@ def edit_milestone(milestone, user, *, expected_version, code, title, category, 
     """Change a milestone's details while its plan is a draft or returned."""
     plan = milestone.plan
     _require_status(plan, EDITABLE_STATUSES,
-                    "Milestones can be edited only while the plan is a draft or returned.")
+                    _("Milestones can be edited only while the plan is a draft or returned."))
     check_version(milestone, expected_version)
     values = _validate_milestone(plan, dict(
         code=code, title=title, category=category, due_date=due_date, start_date=start_date,
@@ -173,9 +174,9 @@ def move_milestone(milestone, user, *, offset):
     """Move a milestone up (``offset=-1``) or down (``+1``) in its plan's order."""
     plan = milestone.plan
     _require_status(plan, EDITABLE_STATUSES,
-                    "Milestones can be reordered only while the plan is a draft or returned.")
+                    _("Milestones can be reordered only while the plan is a draft or returned."))
     if offset not in (-1, 1):
-        raise ValidationError({"offset": ["Move one place up or down."]})
+        raise ValidationError({"offset": [_("Move one place up or down.")]})
     ordered = db.session.execute(
         sa.select(Milestone).where(Milestone.plan_id == plan.id)
         .order_by(Milestone.position, Milestone.id)
@@ -201,10 +202,10 @@ def remove_milestone(milestone, user):
     """Remove a milestone that was never part of an approved plan and has no history."""
     plan = milestone.plan
     _require_status(plan, EDITABLE_STATUSES,
-                    "Milestones can be removed only while the plan is a draft or returned.")
+                    _("Milestones can be removed only while the plan is a draft or returned."))
     if milestone.baseline_due is not None:
         raise ValidationError({"_": [
-            "This milestone is part of the approved plan: record it as dropped instead."]})
+            _("This milestone is part of the approved plan: record it as dropped instead.")]})
     has_history = db.session.execute(
         sa.select(MilestoneUpdate.id).where(MilestoneUpdate.milestone_id == milestone.id).limit(1)
     ).first() or db.session.execute(
@@ -212,7 +213,7 @@ def remove_milestone(milestone, user):
     ).first()
     if has_history:
         raise ValidationError({"_": [
-            "This milestone has recorded progress or bottlenecks: record it as dropped instead."]})
+            _("This milestone has recorded progress or bottlenecks: record it as dropped instead.")]})
     before = audit.snapshot(milestone, MILESTONE_FIELDS)
     milestone_id = milestone.id
     db.session.delete(milestone)
@@ -240,10 +241,10 @@ def snapshot_milestones(plan):
 def submit_plan(plan, user, *, expected_version=None):
     """Submit a draft or returned plan for review: a new ``PlanVersion`` with its snapshot."""
     _check_plan_version(plan, expected_version)
-    _require_status(plan, EDITABLE_STATUSES, "Only a draft or returned plan can be submitted.")
+    _require_status(plan, EDITABLE_STATUSES, _("Only a draft or returned plan can be submitted."))
     snapshot, rows = snapshot_milestones(plan)
     if not rows:
-        raise ValidationError({"_": ["Add at least one milestone before submitting the plan."]})
+        raise ValidationError({"_": [_("Add at least one milestone before submitting the plan.")]})
     before = audit.snapshot(plan, PLAN_AUDITED)
     now = utcnow()
     number = plan.current_version + 1
@@ -284,7 +285,7 @@ def approve_plan(plan, user, *, comment="", expected_version=None):
     """Approve the submitted version. Freezes ``baseline_due`` (to the current due date) of
     every milestone that has no baseline yet; existing baselines never move."""
     _check_plan_version(plan, expected_version)
-    _require_status(plan, ("submitted",), "Only a submitted plan can be approved.")
+    _require_status(plan, ("submitted",), _("Only a submitted plan can be approved."))
     before = audit.snapshot(plan, PLAN_AUDITED)
     version = _review(plan, user, "approved", (comment or "").strip() or None)
     frozen = {}
@@ -303,10 +304,10 @@ def approve_plan(plan, user, *, comment="", expected_version=None):
 def return_plan(plan, user, *, comment, expected_version=None):
     """Return the submitted version to the department with a comment (required)."""
     _check_plan_version(plan, expected_version)
-    _require_status(plan, ("submitted",), "Only a submitted plan can be returned.")
+    _require_status(plan, ("submitted",), _("Only a submitted plan can be returned."))
     comment = (comment or "").strip()
     if not comment:
-        raise ValidationError({"comment": ["Say what must change before the plan is approved."]})
+        raise ValidationError({"comment": [_("Say what must change before the plan is approved.")]})
     before = audit.snapshot(plan, PLAN_AUDITED)
     version = _review(plan, user, "returned", comment)
     flush_versioned(plan, expected_version)
@@ -319,7 +320,7 @@ def revise_plan(plan, user, *, expected_version=None):
     """Open an approved plan for changes: back to ``draft`` as the next version. The approved
     version stays readable and the milestones keep their baselines and progress."""
     _check_plan_version(plan, expected_version)
-    _require_status(plan, ("approved",), "Only an approved plan can be revised.")
+    _require_status(plan, ("approved",), _("Only an approved plan can be revised."))
     before = audit.snapshot(plan, PLAN_AUDITED)
     plan.status = "draft"
     _touch(plan)

@@ -311,8 +311,6 @@ def update_website(website_id):
 
 @bp.patch("/action-items/<int:item_id>")
 def update_action_item(item_id):
-    from sqlalchemy.orm.exc import StaleDataError
-
     from models import ActionItem
     from models.meeting import ACTION_ITEM_STATUSES
     from tracker.operations import meetings as meeting_ops
@@ -332,10 +330,10 @@ def update_action_item(item_id):
         meeting_ops.update_action_item(item, status=status,
                                        closing_note=note if "closing_note" in body else item.closing_note,
                                        user=current_user, version=version)
-    except meeting_ops.MeetingError as error:
+    except ValidationError as error:
         db.session.rollback()
-        raise ApiError(422, "Validation failed.", {"closing_note": str(error)}) from None
-    except StaleDataError:
+        raise _invalid(error) from None
+    except ConflictError:
         raise _conflict(ActionItem, item_id, action_item_response) from None
     db.session.commit()
     return action_item_response(item)
