@@ -16,10 +16,12 @@ from email.utils import formataddr, make_msgid
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext, ngettext
 
 from models import Department, Flag, Notification, User
 from tracker import rules
 from tracker.extensions import db
+from tracker.operations.notifications import in_words
 
 log = logging.getLogger(__name__)
 
@@ -54,33 +56,32 @@ def pending(today: date):
 
 
 def build_message(user, items, today: date) -> EmailMessage:
-    """One mail to ``user`` listing ``items``, in plain text and HTML."""
+    """One mail to ``user`` listing ``items``, in plain text and HTML, in the user's language."""
     config = current_app.config
     base_url = config["BASE_URL"].rstrip("/")
-    entries = [
-        {
-            "subject": n.subject,
-            "url": base_url + (n.link or "/notifications/"),
-            "severity": rules.FLAG_SEVERITY_LABELS.get(flag.severity, "") if flag else "",
-            "escalation": rules.ESCALATION_LABELS.get(flag.escalation, "") if flag else "",
-            "department": department_name or "",
-            "event": n.event,
-        }
-        for n, flag, department_name in items
-    ]
-    context = {"user": user, "entries": entries, "today": today,
-               "inbox_url": base_url + "/notifications/"}
-    message = EmailMessage()
-    count = len(entries)
-    message["Subject"] = (
-        f"Roadmap Tracker: {count} item{'s' if count != 1 else ''} for "
-        f"{today.strftime('%d-%m-%Y')}"
-    )
-    message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = formataddr((user.name, user.email))
-    message["Message-ID"] = make_msgid(domain="roadmap-tracker")
-    message.set_content(render_template("mail/digest.txt", **context))
-    message.add_alternative(render_template("mail/digest.html", **context), subtype="html")
+    with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]):
+        entries = [
+            {
+                "subject": in_words(n, flag)[0],
+                "url": base_url + (n.link or "/notifications/"),
+                "severity": gettext(rules.FLAG_SEVERITY_LABELS.get(flag.severity, "")) if flag else "",
+                "escalation": gettext(rules.ESCALATION_LABELS.get(flag.escalation, "")) if flag else "",
+                "department": department_name or "",
+                "event": n.event,
+            }
+            for n, flag, department_name in items
+        ]
+        context = {"user": user, "entries": entries, "today": today,
+                   "inbox_url": base_url + "/notifications/"}
+        message = EmailMessage()
+        message["Subject"] = ngettext("Roadmap Tracker: %(num)d item for %(day)s",
+                                      "Roadmap Tracker: %(num)d items for %(day)s",
+                                      len(entries), day=today.strftime("%d-%m-%Y"))
+        message["From"] = config["MAIL_DEFAULT_SENDER"]
+        message["To"] = formataddr((user.name, user.email))
+        message["Message-ID"] = make_msgid(domain="roadmap-tracker")
+        message.set_content(render_template("mail/digest.txt", **context))
+        message.add_alternative(render_template("mail/digest.html", **context), subtype="html")
     return message
 
 

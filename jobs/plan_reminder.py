@@ -9,8 +9,11 @@ from jobs import mail
 from jobs.digest import flag_link_sql, insert_notifications
 from models import Flag, User
 from tracker.extensions import db
+from tracker.i18n import N_
 
-SUBJECT = "Reminder: your department has not yet submitted its action plan"
+# Stored in English; shown in the reader's language (``operations.notifications.in_words``).
+SUBJECT = N_("Reminder: your department has not yet submitted its action plan")
+BODY = N_("Please draft and submit the action plan with its dated milestones.")
 
 
 def create_reminders(today: date, now: datetime) -> int:
@@ -19,7 +22,7 @@ def create_reminders(today: date, now: datetime) -> int:
     select = (
         sa.select(
             User.id, Flag.id, sa.literal("plan_reminder"), sa.literal(SUBJECT),
-            sa.literal("Please draft and submit the action plan with its dated milestones."),
+            sa.literal(BODY),
             flag_link_sql(), sa.literal(now, sa.DateTime), sa.literal(today, sa.Date),
         )
         .select_from(Flag)

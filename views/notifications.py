@@ -21,7 +21,7 @@ def index():
     unread_only = request.args.get("show") == "unread"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = (
-        sa.select(Notification, Flag.cleared_at)
+        sa.select(Notification, Flag)
         .outerjoin(Flag, Flag.id == Notification.flag_id)
         .where(Notification.user_id == current_user.id)
     )
@@ -30,11 +30,14 @@ def index():
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(query.with_only_columns(Notification.id).subquery())
     ).scalar_one()
-    rows = db.session.execute(
-        query.order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    rows = [
+        (n, flag.cleared_at if flag else None, *operations.in_words(n, flag))
+        for n, flag in db.session.execute(
+            query.order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).all()
+    ]
     return render_template(
         "notifications/index.html", rows=rows, total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), unread_only=unread_only,

@@ -211,3 +211,32 @@ def test_a_refused_recipient_is_logged_and_the_others_still_get_theirs(roadmap, 
     assert mail.run(TODAY, NOW + timedelta(minutes=15)) == {"mails sent": 1, "mails failed": 0}
     assert len(smtp.to("nodal.health@test.example")) == 1
     assert len(smtp.to("nodal.pwd@test.example")) == 1
+
+
+def test_an_officer_who_chose_hindi_gets_the_digest_in_hindi(roadmap, smtp):
+    roadmap["nodal_health"].locale = "hi"
+    db.session.commit()
+    digest.run(TODAY, NOW)
+    (health_mail,) = smtp.to("nodal.health@test.example")
+    text, html = body(health_mail, "plain"), body(health_mail, "html")
+    assert health_mail["Subject"] == "रोडमैप ट्रैकर: 20-11-2026 के लिए 1 बिंदु"
+    assert "पड़ाव समय सीमा पार" in text  # the flag's kind, worded again in Hindi
+    assert "Integrate birth certificates" in text  # the data stays as entered
+    assert "Milestone overdue" not in text + html and "Dear" not in text + html
+    assert '<html lang="hi">' in html
+    # Everyone else keeps English.
+    (pwd_mail,) = smtp.to("nodal.pwd@test.example")
+    assert "Milestone overdue" in body(pwd_mail, "plain")
+
+
+def test_the_inbox_shows_a_digest_line_in_the_readers_language(roadmap, app):
+    from tests.route_walk import sign_in_as
+
+    digest.run(TODAY, NOW)
+    client = app.test_client()
+    sign_in_as(client, roadmap["nodal_health"])
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "Milestone overdue: " in page
+    client.post("/language", data={"language": "hi", "next": "/notifications/"})
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "पड़ाव समय सीमा पार: " in page and "Milestone overdue" not in page

@@ -1,9 +1,24 @@
-"""The in-app inbox: marking notifications read."""
+"""The in-app inbox: marking notifications read, and their words in the reader's language."""
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from models import Notification
-from tracker import audit
+from tracker import audit, rules
 from tracker.extensions import db
+
+
+def in_words(notification, flag=None):
+    """``(subject, body)`` of ``notification`` in the reader's language.
+
+    The scan and the reminder store them in English (one set-based insert for every reader
+    at once); a digest line is worded again from its flag (kind and label), anything else
+    through the catalogue (the reminder's words are in it; other text shows as stored)."""
+    if notification.event == "digest" and flag is not None and flag.kind in rules.FLAG_KIND_LABELS:
+        label = (flag.details or {}).get("label") or ""
+        subject = f"{_(rules.FLAG_KIND_LABELS[flag.kind])}: {label}".rstrip(": ")
+    else:
+        subject = _(notification.subject) if notification.subject else ""
+    return subject, (_(notification.body) if notification.body else "")
 
 
 def mark_read(user, notification, now):
