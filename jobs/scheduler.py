@@ -169,10 +169,10 @@ def run_job(job, today, now, holder=None):
     started = now
     stale = timedelta(minutes=current_app.config["JOB_RUN_STALE_MINUTES"])
     if not _claim_run(job.id, started, holder, stale_before=started - stale):
-        run = db.session.get(JobRun, job.id)
-        busy = JobRunning(job.id, run.holder, run.started_at)
+        running = db.session.execute(
+            sa.select(JobRun.holder, JobRun.started_at).where(JobRun.job_id == job.id)).first()
         db.session.rollback()
-        raise busy
+        raise JobRunning(job.id, *(running or (None, None)))
     try:
         summary = job.function()(today, now) or {}
     except Exception as exc:
