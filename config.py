@@ -82,6 +82,9 @@ class Config:
     SCAN_INTERVAL_MINUTES = _int("SCAN_INTERVAL_MINUTES", 15)
     DIGEST_HOUR = _int("DIGEST_HOUR", 8)
     SCHEDULER_LEASE_SECONDS = _int("SCHEDULER_LEASE_SECONDS", 60)
+    # A job's run that has not finished after this long is taken to have died with its
+    # process: another run of the job may start (one run of a job at a time otherwise).
+    JOB_RUN_STALE_MINUTES = _int("JOB_RUN_STALE_MINUTES", 60)
     HEALTH_CHECKS = _bool("HEALTH_CHECKS", False)
     HEALTH_CHECK_TIMEOUT_SECONDS = float(_env("HEALTH_CHECK_TIMEOUT_SECONDS", 10))
     HEALTH_CHECK_CONCURRENCY = _int("HEALTH_CHECK_CONCURRENCY", 4)

@@ -49,8 +49,10 @@ def list_jobs():
               help="Run as of this local date (default: today in the configured time zone).")
 @with_appcontext
 def run_job_command(name, today_text):
-    """Run the job NAME once now and print what it did."""
-    from jobs.scheduler import JOBS, format_summary, job_by_id, run_job
+    """Run the job NAME once now and print what it did.
+
+    Refused (exit status 1) while the job is already running, in the scheduler or by hand."""
+    from jobs.scheduler import JOBS, JobRunning, default_holder, format_summary, job_by_id, run_job
     from tracker import clock
 
     try:
@@ -64,7 +66,9 @@ def run_job_command(name, today_text):
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--today") from None
     try:
-        summary = run_job(job, today, utcnow(), holder="cli")
+        summary = run_job(job, today, utcnow(), holder=f"cli:{default_holder()}")
+    except JobRunning as busy:
+        raise click.ClickException(f"{busy}. Wait for that run to end and try again.") from None
     except Exception as exc:
         raise click.ClickException(f"{job.id} failed: {type(exc).__name__}: {exc}") from None
     click.echo(f"{job.id}: {format_summary(summary)}")

@@ -10,6 +10,12 @@ Exactly one: every scheduler renews a lease row (``SchedulerLease``) with one at
 stay on standby and take over when the holder stops (it releases the lease) or dies (its
 lease expires after ``SCHEDULER_LEASE_SECONDS``). Works the same on SQLite and PostgreSQL.
 
+One run of a job at a time, wherever it runs: ``run_job`` first claims the job's ``JobRun``
+row with one atomic upsert that succeeds only when no run of it is under way (``ok`` is
+null while a run is), so a run by hand at the scheduler's own minute, or two runs by hand,
+cannot overlap; the second is refused (``JobRunning``). A run that never finished (its
+process was killed) stops blocking after ``JOB_RUN_STALE_MINUTES``.
+
 Missed runs: APScheduler runs with ``coalesce=True`` and no misfire limit, so runs missed
 while the process was busy collapse into one. Runs missed while no scheduler held the lease
 (the app was down, or the holder died) are found in ``JobRun`` when a scheduler takes the
@@ -32,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import JobRun, SchedulerLease
@@ -119,15 +126,53 @@ def _record_run(job_id, **values):
     db.session.commit()
 
 
+class JobRunning(Exception):
+    """The job is already running elsewhere: another scheduler, or a run by hand."""
+
+    def __init__(self, job_id, holder, started_at):
+        self.job_id, self.holder, self.started_at = job_id, holder, started_at
+        since = f" since {started_at:%Y-%m-%d %H:%M:%S} UTC" if started_at else ""
+        super().__init__(f"{job_id} is already running ({holder or 'unknown'}{since}); "
+                         "not started again")
+
+
+def _claim_run(job_id, now, holder, stale_before):
+    """Mark the job started, in one atomic upsert that only takes a row whose last run
+    has finished (or never finished and started before ``stale_before``); commits.
+    True when claimed; False, changing nothing, when a run is under way elsewhere."""
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun)
+    values = dict(started_at=now, holder=holder, ok=None, error=None, summary={})
+    existing = JobRun.__table__.c
+    stmt = insert.values(job_id=job_id, **values).on_conflict_do_update(
+        index_elements=["job_id"], set_=values,
+        where=sa.or_(existing.ok.is_not(None), existing.started_at.is_(None),
+                     existing.started_at < stale_before),
+    ).execution_options(preserve_rowcount=True)
+    try:
+        claimed = db.session.execute(stmt).rowcount == 1
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return claimed
+
+
 def run_job(job, today, now, holder=None):
     """Run ``job`` once in the current app context; returns its summary dict.
 
-    An exception is logged, recorded in ``JobRun`` and re-raised for the caller to decide
-    (the scheduler carries on, the CLI exits with an error); the job's session work is
-    rolled back.
+    Raises ``JobRunning`` without running it when a run of the same job is under way
+    elsewhere. An exception of the job is logged, recorded in ``JobRun`` and re-raised for
+    the caller to decide (the scheduler carries on, the CLI exits with an error); the job's
+    session work is rolled back.
     """
     started = now
-    _record_run(job.id, started_at=started, holder=holder, ok=None, error=None)
+    stale = timedelta(minutes=current_app.config["JOB_RUN_STALE_MINUTES"])
+    if not _claim_run(job.id, started, holder, stale_before=started - stale):
+        running = db.session.execute(
+            sa.select(JobRun.holder, JobRun.started_at).where(JobRun.job_id == job.id)).first()
+        db.session.rollback()
+        raise JobRunning(job.id, *(running or (None, None)))
     try:
         summary = job.function()(today, now) or {}
     except Exception as exc:
@@ -307,7 +352,8 @@ class Scheduler:
 
     def run(self, job_id, now=None, today=None):
         """Run one job if this scheduler holds the lease. Returns its summary, or None when
-        another scheduler holds the lease or the job failed (logged; the scheduler goes on)."""
+        another scheduler holds the lease, the job is already running (by hand) or the job
+        failed (logged; the scheduler goes on)."""
         from tracker import clock
 
         now = now or utcnow()
@@ -329,6 +375,9 @@ class Scheduler:
             today = today or clock.local_date(now)
             try:
                 summary = run_job(job, today, now, holder=self.holder)
+            except JobRunning as busy:
+                log.warning("job %s skipped: %s", job_id, busy)
+                return None
             except Exception:
                 log.exception("job %s failed; the scheduler carries on", job_id)
                 return None

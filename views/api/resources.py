@@ -152,18 +152,9 @@ def milestones():
     return jsonify(paginate(q, lambda row: milestone_json(*row)))
 
 
-def milestone_response(m, status=200):
-    today, t = clock.today(), thresholds()
-    row = db.session.execute(_milestone_select(today, t).where(Milestone.id == m.id)).one()
-    response = jsonify(milestone_json(*row))
-    response.status_code = status
-    response.headers["ETag"] = _etag(m)
-    return response
-
-
 @bp.get("/milestones/<int:milestone_id>")
 def milestone(milestone_id):
-    return milestone_response(_get_visible(Milestone, milestone_id))
+    return record_response(_get_visible(Milestone, milestone_id))
 
 
 def update_json(u, user_name):
@@ -224,18 +215,9 @@ def bottlenecks():
     return jsonify(paginate(q, lambda row: bottleneck_json(*row)))
 
 
-def bottleneck_response(b, status=200):
-    today, t = clock.today(), thresholds()
-    row = db.session.execute(_bottleneck_select(today, t).where(Bottleneck.id == b.id)).one()
-    response = jsonify(bottleneck_json(*row))
-    response.status_code = status
-    response.headers["ETag"] = _etag(b)
-    return response
-
-
 @bp.get("/bottlenecks/<int:bottleneck_id>")
 def bottleneck(bottleneck_id):
-    return bottleneck_response(_get_visible(Bottleneck, bottleneck_id))
+    return record_response(_get_visible(Bottleneck, bottleneck_id))
 
 
 # --- Flags, services, websites ------------------------------------------------------------
@@ -289,33 +271,14 @@ def website_json(a, code):
             "last_check_ok": a.last_check_ok, "version": a.version}
 
 
-def _with_etag(record, body, status=200):
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["ETag"] = _etag(record)
-    return response
-
-
-def service_response(s):
-    return _with_etag(s, service_json(s, s.department.code))
-
-
-def website_response(a):
-    return _with_etag(a, website_json(a, a.department.code))
-
-
-def action_item_response(a):
-    return _with_etag(a, action_item_json(a, a.department.code))
-
-
 @bp.get("/services/<int:service_id>")
 def service(service_id):
-    return service_response(_get_visible(Service, service_id))
+    return record_response(_get_visible(Service, service_id))
 
 
 @bp.get("/websites/<int:website_id>")
 def website(website_id):
-    return website_response(_get_visible(DigitalAsset, website_id))
+    return record_response(_get_visible(DigitalAsset, website_id))
 
 
 @bp.get("/websites")
@@ -373,7 +336,40 @@ def action_items():
 
 @bp.get("/action-items/<int:item_id>")
 def action_item(item_id):
-    return action_item_response(_get_visible(ActionItem, item_id))
+    return record_response(_get_visible(ActionItem, item_id))
+
+
+# --- One record with its ETag (the reads of one record, and every write) --------------------
+
+
+def _reread(select, model, serialize):
+    """The body of a record read again with its computed columns (health, age, SLA)."""
+    def body(record):
+        today, t = clock.today(), thresholds()
+        return serialize(*db.session.execute(select(today, t).where(model.id == record.id)).one())
+    return body
+
+
+def _with_department(serialize):
+    return lambda record: serialize(record, record.department.code)
+
+
+_BODIES = {
+    Milestone: _reread(_milestone_select, Milestone, milestone_json),
+    Bottleneck: _reread(_bottleneck_select, Bottleneck, bottleneck_json),
+    Service: _with_department(service_json),
+    DigitalAsset: _with_department(website_json),
+    ActionItem: _with_department(action_item_json),
+}
+
+
+def record_response(record, status=200):
+    """``record`` (a milestone, bottleneck, service, website or action item) as JSON, with
+    its version as the ETag that an update names in If-Match."""
+    response = jsonify(_BODIES[type(record)](record))
+    response.status_code = status
+    response.headers["ETag"] = _etag(record)
+    return response
 
 
 @bp.get("/openapi.json")

@@ -19,11 +19,7 @@ from tracker.operations.milestones import record_milestone_update
 from tracker.permissions import authorize
 from views.api import ApiError, bp
 from views.api.helpers import json_body
-from views.api.resources import (
-    _get_visible,
-    bottleneck_response,
-    milestone_response,
-)
+from views.api.resources import _get_visible, record_response
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 
@@ -97,10 +93,10 @@ def _invalid(error: ValidationError):
     return ApiError(422, "Validation failed.", fields)
 
 
-def _conflict(model, record_id, respond):
+def _conflict(model, record_id):
     db.session.rollback()
     current = db.session.get(model, record_id)
-    body = respond(current).get_json()
+    body = record_response(current).get_json()
     return ApiError(409, "The record changed since the version you read; "
                          "the current one is in 'current'.", extra={"current": body})
 
@@ -131,9 +127,9 @@ def update_milestone(milestone_id):
         db.session.rollback()
         raise _invalid(error) from None
     except ConflictError as error:
-        raise _conflict(Milestone, error.record_id, milestone_response) from None
+        raise _conflict(Milestone, error.record_id) from None
     db.session.commit()
-    return milestone_response(milestone)
+    return record_response(milestone)
 
 
 BOTTLENECK_FIELDS = {"department", "milestone_id", "title", "description", "category",
@@ -170,7 +166,7 @@ def create_bottleneck():
         db.session.rollback()
         raise _invalid(error) from None
     db.session.commit()
-    response = bottleneck_response(bottleneck, status=201)
+    response = record_response(bottleneck, status=201)
     response.headers["Location"] = url_for("api.bottleneck", bottleneck_id=bottleneck.id)
     return response
 
@@ -195,9 +191,9 @@ def update_bottleneck(bottleneck_id):
         db.session.rollback()
         raise _invalid(error) from None
     except ConflictError as error:
-        raise _conflict(Bottleneck, error.record_id, bottleneck_response) from None
+        raise _conflict(Bottleneck, error.record_id) from None
     db.session.commit()
-    return bottleneck_response(bottleneck)
+    return record_response(bottleneck)
 
 
 def _bottleneck_action(bottleneck_id, action, apply):
@@ -216,9 +212,9 @@ def _bottleneck_action(bottleneck_id, action, apply):
         db.session.rollback()
         raise _invalid(error) from None
     except ConflictError as error:
-        raise _conflict(Bottleneck, error.record_id, bottleneck_response) from None
+        raise _conflict(Bottleneck, error.record_id) from None
     db.session.commit()
-    return bottleneck_response(bottleneck)
+    return record_response(bottleneck)
 
 
 @bp.post("/bottlenecks/<int:bottleneck_id>/escalate")
@@ -264,7 +260,7 @@ WEBSITE_TYPES = {"name": "text", "kind": "text", "url": "text", "hosted_by": "te
                  "accessibility_audit_on": "date?", "https": "bool", "portal_integrated": "bool"}
 
 
-def _register_update(model, ident, action, types, operation, respond, **extra):
+def _register_update(model, ident, action, types, operation, **extra):
     from tracker.operations.errors import Conflict, ValidationFailed
 
     record = _get_visible(model, ident)
@@ -281,32 +277,29 @@ def _register_update(model, ident, action, types, operation, respond, **extra):
         db.session.rollback()
         raise ApiError(422, "Validation failed.", dict(error.errors)) from None
     except Conflict:
-        raise _conflict(model, ident, respond) from None
+        raise _conflict(model, ident) from None
     db.session.commit()
-    return respond(record)
+    return record_response(record)
 
 
 @bp.patch("/services/<int:service_id>")
 def update_service(service_id):
     from models import Service
     from tracker.operations import services as service_ops
-    from views.api.resources import service_response
 
     service = _get_visible(Service, service_id)
     linked = service_ops.linked_milestone(service)
     return _register_update(Service, service_id, "edit_service", SERVICE_TYPES,
-                            service_ops.update, service_response,
-                            milestone_code=linked.code if linked else None)
+                            service_ops.update, milestone_code=linked.code if linked else None)
 
 
 @bp.patch("/websites/<int:website_id>")
 def update_website(website_id):
     from models import DigitalAsset
     from tracker.operations import websites as website_ops
-    from views.api.resources import website_response
 
     return _register_update(DigitalAsset, website_id, "edit_asset", WEBSITE_TYPES,
-                            website_ops.update, website_response)
+                            website_ops.update)
 
 
 @bp.patch("/action-items/<int:item_id>")
@@ -314,7 +307,6 @@ def update_action_item(item_id):
     from models import ActionItem
     from models.meeting import ACTION_ITEM_STATUSES
     from tracker.operations import meetings as meeting_ops
-    from views.api.resources import action_item_response
 
     item = _get_visible(ActionItem, item_id)
     authorize("update_action_item", item)
@@ -334,6 +326,6 @@ def update_action_item(item_id):
         db.session.rollback()
         raise _invalid(error) from None
     except ConflictError:
-        raise _conflict(ActionItem, item_id, action_item_response) from None
+        raise _conflict(ActionItem, item_id) from None
     db.session.commit()
-    return action_item_response(item)
+    return record_response(item)
