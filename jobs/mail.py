@@ -85,11 +85,27 @@ def build_message(user, items, today: date) -> EmailMessage:
     return message
 
 
+def _claim(notifications, now):
+    """Take ``notifications`` for this run before mailing them: one ``UPDATE … WHERE
+    emailed_at IS NULL … RETURNING`` (committed), so of two runs that read the same pending
+    mail (the digest and the mail job, or a run by hand) only one sends it. Returns the ids
+    taken. A mail that fails is given back (``_mark``); one whose process dies between the
+    claim and the send is not sent again (it stays in the inbox): never twice."""
+    taken = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id.in_([n.id for n in notifications]),
+               Notification.emailed_at.is_(None))
+        .values(emailed_at=now, email_result="sending")
+        .returning(Notification.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    db.session.commit()
+    return set(taken)
+
+
 def _mark(notifications, now, result, sent):
     ids = [n.id for n in notifications]
-    values = {"email_result": result[:300]}
-    if sent:
-        values["emailed_at"] = now
+    values = {"email_result": result[:300], "emailed_at": now if sent else None}
     db.session.execute(
         sa.update(Notification).where(Notification.id.in_(ids)).values(**values),
         execution_options={"synchronize_session": False},
@@ -119,7 +135,7 @@ def deliver(today: date, now: datetime) -> dict:
     grouped = pending(today)
     if not grouped:
         return {"mails sent": 0, "mails failed": 0}
-    sent = 0
+    sent = skipped = 0
     try:
         smtp = _connect()
     except (OSError, smtplib.SMTPException) as exc:
@@ -132,6 +148,12 @@ def deliver(today: date, now: datetime) -> dict:
         return {"mails sent": 0, "mails failed": len(grouped)}
     try:
         for user, items in grouped.items():
+            ids = [n.id for n, _, _ in items]
+            taken = _claim([n for n, _, _ in items], now)
+            items = [item for item, n_id in zip(items, ids) if n_id in taken]
+            if not items:
+                skipped += 1  # another run has sent (or is sending) them
+                continue
             notifications = [n for n, _, _ in items]
             try:
                 smtp.send_message(build_message(user, items, today))
@@ -154,7 +176,7 @@ def deliver(today: date, now: datetime) -> dict:
                 smtp.quit()
             except (OSError, smtplib.SMTPException):
                 smtp.close()
-    return {"mails sent": sent, "mails failed": len(grouped) - sent}
+    return {"mails sent": sent, "mails failed": len(grouped) - sent - skipped}
 
 
 def _reconnect(smtp):

@@ -240,3 +240,16 @@ def test_the_inbox_shows_a_digest_line_in_the_readers_language(roadmap, app):
     client.post("/language", data={"language": "hi", "next": "/notifications/"})
     page = client.get("/notifications/").get_data(as_text=True)
     assert "पड़ाव समय सीमा पार: " in page and "Milestone overdue" not in page
+
+
+def test_two_runs_that_read_the_same_pending_mail_send_it_once(roadmap, smtp, monkeypatch):
+    """The digest and the mail job (or a run by hand) may read the same pending mail
+    before either has sent it: each mail is claimed before it is sent, so it goes once."""
+    digest.create_digest(TODAY, NOW)
+    db.session.commit()
+    read_by_the_other_run = mail.pending(TODAY)
+    assert mail.deliver(TODAY, NOW)["mails sent"] == 4
+    monkeypatch.setattr(mail, "pending", lambda today: read_by_the_other_run)
+    assert mail.deliver(TODAY, NOW) == {"mails sent": 0, "mails failed": 0}
+    assert len(smtp.to("nodal.health@test.example")) == 1
+    assert len(smtp.messages) == 4
