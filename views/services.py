@@ -22,12 +22,15 @@ from tracker import clock, reports
 from tracker.extensions import db
 from tracker.operations import services as service_ops
 from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
-from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.errors import ConflictError, ValidationError
+from views.workflow_forms import apply_errors
 from tracker.permissions import acting_department_ids, authorize, visible_department_ids
 
 def select_choices(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
+
+CONFLICT_MESSAGE = "Someone else changed this record after you opened it."
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
@@ -98,14 +101,6 @@ def _milestone_choices(department_id, service=None):
     return [("", "None")] + [(code, f"{code}: {title}") for code, title in db.session.execute(q)]
 
 
-def _apply_errors(form, errors):
-    for name, message in errors.items():
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = list(target.errors) + [message]
-        else:
-            form.form_errors.append(message)
-
 
 def register_rows(department_ids=None, department_code=None):
     """Every service in scope with its department and milestone code: one query."""
@@ -175,8 +170,8 @@ def new():
     if form.validate_on_submit():
         try:
             service = service_ops.create(department, form.values(), form.milestone.data)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
+        except ValidationError as exc:
+            form.form_errors.extend(apply_errors(form, exc.errors))
         else:
             db.session.commit()
             flash(f"Service “{service.name}” added.", "success")
@@ -207,13 +202,13 @@ def edit(service_id):
             expected = 0
         try:
             service_ops.update(service, form.values(), expected, form.milestone.data)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
+        except ValidationError as exc:
+            form.form_errors.extend(apply_errors(form, exc.errors))
             status = 422
-        except Conflict as exc:
+        except ConflictError:
             db.session.rollback()
             service = _get_service(service_id)
-            conflict = {"message": exc.message, "saved": service}
+            conflict = {"message": CONFLICT_MESSAGE, "saved": service}
             form.version.data = str(service.version)
             status = 409
         else:
@@ -236,9 +231,9 @@ def delete(service_id):
     code, name = service.department.code, service.name
     try:
         service_ops.delete(service, int(form.version.data or 0) or None)
-    except Conflict as exc:
+    except ConflictError:
         db.session.rollback()
-        flash(exc.message + " Look at it again before removing it.", "error")
+        flash(CONFLICT_MESSAGE + " Look at it again before removing it.", "error")
         return redirect(url_for("services.edit", service_id=service_id)), 303
     db.session.commit()
     flash(f"Service “{name}” removed.", "success")
@@ -330,9 +325,9 @@ def apply_import():
             db.session.rollback()
             return render_template("services/import.html", form=ImportForm(), plan=plan), 422
         db.session.commit()
-    except Conflict as exc:
+    except ConflictError:
         db.session.rollback()
-        flash(exc.message + " Nothing was imported; export again and redo your changes.", "error")
+        flash(CONFLICT_MESSAGE + " Nothing was imported; export again and redo your changes.", "error")
         return redirect(url_for("services.import_workbook"))
     finally:
         session.pop("services_import", None)

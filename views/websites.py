@@ -16,13 +16,16 @@ from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
 from tracker.operations import websites as website_ops
-from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.errors import ConflictError, ValidationError
+from views.workflow_forms import apply_errors
 from tracker.permissions import acting_department_ids, authorize, visible_department_ids
 from tracker.settings import thresholds
 
 def select_choices(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
+
+CONFLICT_MESSAGE = "Someone else changed this record after you opened it."
 
 bp = Blueprint("websites", __name__, url_prefix="/websites")
 
@@ -151,14 +154,6 @@ def show(asset_id):
     )
 
 
-def _apply_errors(form, errors):
-    for name, message in errors.items():
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = list(target.errors) + [message]
-        else:
-            form.form_errors.append(message)
-
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
@@ -178,8 +173,8 @@ def new():
     if form.validate_on_submit():
         try:
             asset = website_ops.create(department, form.values())
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
+        except ValidationError as exc:
+            form.form_errors.extend(apply_errors(form, exc.errors))
         else:
             db.session.commit()
             flash(f"“{asset.name}” added to the register.", "success")
@@ -206,13 +201,13 @@ def edit(asset_id):
             expected = 0
         try:
             website_ops.update(asset, form.values(), expected)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
+        except ValidationError as exc:
+            form.form_errors.extend(apply_errors(form, exc.errors))
             status = 422
-        except Conflict as exc:
+        except ConflictError:
             db.session.rollback()
             asset = _get_asset(asset_id)
-            conflict = {"message": exc.message, "saved": asset}
+            conflict = {"message": CONFLICT_MESSAGE, "saved": asset}
             form.version.data = str(asset.version)
             status = 409
         else:
@@ -235,9 +230,9 @@ def delete(asset_id):
     name, code = asset.name, asset.department.code
     try:
         website_ops.delete(asset, int(form.version.data or 0) or None)
-    except Conflict as exc:
+    except ConflictError:
         db.session.rollback()
-        flash(exc.message + " Look at it again before removing it.", "error")
+        flash(CONFLICT_MESSAGE + " Look at it again before removing it.", "error")
         return redirect(url_for("websites.edit", asset_id=asset_id)), 303
     db.session.commit()
     flash(f"“{name}” removed from the register.", "success")

@@ -8,14 +8,14 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import Milestone, Service
 from models.base import utcnow
 from models.service import DELIVERY_MODES
 from tracker import audit
 from tracker.extensions import db
-from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.errors import ValidationError, check
+from tracker.operations.milestones import check_version, flush_versioned
 
 FIELDS = (
     "name",
@@ -36,7 +36,7 @@ def is_web_address(value: str) -> bool:
 
 def clean(values: dict, department_id: int, service: Service | None = None,
           milestone_code: str | None = None):
-    """``(cleaned values, milestone or None)`` or ``ValidationFailed`` with every error.
+    """``(cleaned values, milestone or None)`` or ``ValidationError`` with every error.
 
     ``values`` holds the FIELDS already typed (str, bool, int, date or None);
     ``milestone_code`` names the milestone of the same department that brings the service
@@ -46,9 +46,9 @@ def clean(values: dict, department_id: int, service: Service | None = None,
     out = {}
     name = (values.get("name") or "").strip()
     if not name:
-        errors["name"] = "Enter the name of the service."
+        errors["name"] = ["Enter the name of the service."]
     elif len(name) > 300:
-        errors["name"] = "The name is longer than 300 characters."
+        errors["name"] = ["The name is longer than 300 characters."]
     else:
         clash = db.session.execute(
             sa.select(Service.id).where(
@@ -58,7 +58,7 @@ def clean(values: dict, department_id: int, service: Service | None = None,
             )
         ).first()
         if clash:
-            errors["name"] = "This department already has a service with this name."
+            errors["name"] = ["This department already has a service with this name."]
     out["name"] = name
 
     notified = bool(values.get("psga_notified"))
@@ -67,31 +67,31 @@ def clean(values: dict, department_id: int, service: Service | None = None,
     if limit in ("", None):
         limit = None
         if notified:
-            errors["time_limit_days"] = "A PSGA-notified service needs its time limit in days."
+            errors["time_limit_days"] = ["A PSGA-notified service needs its time limit in days."]
     elif not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_TIME_LIMIT_DAYS:
-        errors["time_limit_days"] = f"Enter a whole number of days from 1 to {MAX_TIME_LIMIT_DAYS}."
+        errors["time_limit_days"] = [f"Enter a whole number of days from 1 to {MAX_TIME_LIMIT_DAYS}."]
     out["time_limit_days"] = limit
 
     officer = (values.get("designated_officer") or "").strip()
     if len(officer) > 200:
-        errors["designated_officer"] = "The designated officer is longer than 200 characters."
+        errors["designated_officer"] = ["The designated officer is longer than 200 characters."]
     out["designated_officer"] = officer
 
     mode = values.get("delivery_mode") or "offline"
     if mode not in DELIVERY_MODES:
-        errors["delivery_mode"] = "Choose offline, online (standalone) or integrated."
+        errors["delivery_mode"] = ["Choose offline, online (standalone) or integrated."]
     out["delivery_mode"] = mode
 
     url = (values.get("url") or "").strip() or None
     if url is not None and (len(url) > 500 or not is_web_address(url)):
-        errors["url"] = "Enter a web address starting with http:// or https://."
+        errors["url"] = ["Enter a web address starting with http:// or https://."]
     elif url is None and mode in ("online_standalone", "integrated"):
-        errors["url"] = "A service delivered online needs its web address."
+        errors["url"] = ["A service delivered online needs its web address."]
     out["url"] = url
 
     target = values.get("target_date")
     if target is not None and not isinstance(target, date):
-        errors["target_date"] = "Enter the target date as DD-MM-YYYY."
+        errors["target_date"] = ["Enter the target date as DD-MM-YYYY."]
     out["target_date"] = target
 
     milestone = None
@@ -103,13 +103,12 @@ def clean(values: dict, department_id: int, service: Service | None = None,
             )
         ).scalar()
         if milestone is None:
-            errors["milestone"] = f"The department has no milestone with code {code}."
+            errors["milestone"] = [f"The department has no milestone with code {code}."]
         elif milestone.service_id is not None and (
             service is None or milestone.service_id != service.id
         ):
-            errors["milestone"] = f"Milestone {code} already brings another service online."
-    if errors:
-        raise ValidationFailed(errors)
+            errors["milestone"] = [f"Milestone {code} already brings another service online."]
+    check(errors)
     return out, milestone
 
 
@@ -148,9 +147,8 @@ def create(department, values: dict, milestone_code=None, user=None) -> Service:
 def update(service: Service, values: dict, expected_version: int | None,
            milestone_code=None, user=None) -> dict:
     """Change a service. ``expected_version`` is the version the user read: a later one in
-    the database is a ``Conflict`` (as is a concurrent save caught at flush)."""
-    if expected_version is not None and service.version != expected_version:
-        raise Conflict()
+    the database is a ``ConflictError`` (as is a concurrent save caught at flush)."""
+    check_version(service, expected_version)
     cleaned, milestone = clean(values, service.department_id, service, milestone_code)
     before = audit.snapshot(service, FIELDS)
     for key, value in cleaned.items():
@@ -160,26 +158,19 @@ def update(service: Service, values: dict, expected_version: int | None,
     if not changes:
         return {}
     service.updated_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict() from None
+    flush_versioned(service, expected_version)
     audit.record("update", "service", service.id, changes, user=user)
     return changes
 
 
 def delete(service: Service, expected_version: int | None = None, user=None):
-    if expected_version is not None and service.version != expected_version:
-        raise Conflict()
+    check_version(service, expected_version)
     snapshot = audit.snapshot(service, FIELDS)
     for m in list(service.milestones):
         m.service_id = None
     service_id = service.id
     db.session.delete(service)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict() from None
+    flush_versioned(service, expected_version)
     audit.record("delete", "service", service_id, snapshot, user=user)
 
 
@@ -273,9 +264,10 @@ def plan_import(rows, parse_errors, user):
             ).scalar()
         try:
             cleaned, milestone = clean(row.values, dept.id, service, row.milestone_code)
-        except ValidationFailed as exc:
-            for name, message in exc.errors.items():
-                err(row, FIELD_COLUMNS.get(name, name), message)
+        except ValidationError as exc:
+            for name, messages in exc.errors.items():
+                for message in messages:
+                    err(row, FIELD_COLUMNS.get(name, name), message)
             continue
         if service is None:
             plan.changes.append({"kind": "create", "row": row.row, "department": dept.code,
