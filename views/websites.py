@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, DateField, HiddenField, SelectField, StringField, SubmitField
@@ -16,16 +16,9 @@ from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
 from tracker.operations import websites as website_ops
-from tracker.operations.errors import ConflictError, ValidationError
-from views.workflow_forms import apply_errors
-from tracker.permissions import acting_department_ids, authorize, visible_department_ids
+from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
-
-def select_choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-CONFLICT_MESSAGE = "Someone else changed this record after you opened it."
+from views.registers import Register, can_add, department_choices, department_filter
 
 bp = Blueprint("websites", __name__, url_prefix="/websites")
 
@@ -54,21 +47,6 @@ class AssetForm(FlaskForm):
 class DeleteForm(FlaskForm):
     version = HiddenField()
     submit = SubmitField(_l("Remove from the register"))
-
-
-def _get_asset(asset_id):
-    asset = db.session.get(DigitalAsset, asset_id)
-    if asset is None:
-        abort(404)
-    return asset
-
-
-def _department_choices(action):
-    ids = acting_department_ids(current_user, action)
-    q = sa.select(Department).where(Department.active.is_(True)).order_by(Department.name)
-    if ids is not None:
-        q = q.where(Department.id.in_(ids or {-1}))
-    return [(d.code, d.name) for d in db.session.execute(q).scalars()]
 
 
 def compliance_rows(today, t, department_ids=None, department_code=None):
@@ -116,29 +94,54 @@ def _template_globals(t):
     }
 
 
+class AssetRegister(Register):
+    model = DigitalAsset
+    operations = website_ops
+    action = "edit_asset"
+    endpoint = "websites"
+    id_arg = "asset_id"
+    template = "websites/form.html"
+    form_class = AssetForm
+    delete_form_class = DeleteForm
+    added_message = "“%(name)s” added to the register."
+    saved_message = "“%(name)s” saved."
+    removed_message = "“%(name)s” removed from the register."
+
+    def saved_url(self, record):
+        return url_for("websites.show", asset_id=record.id)
+
+    def cancel_url(self, record, department):
+        return self.saved_url(record) if record is not None else url_for("websites.index")
+
+    def context(self):
+        return _template_globals(thresholds())
+
+
+REGISTER = AssetRegister()
+
+
 @bp.route("/")
 @login_required
 def index():
     today, t = clock.today(), thresholds()
     scope = visible_department_ids(current_user)
-    code = request.args.get("department", "").strip().lower() or None
+    code = department_filter()
     problems_only = request.args.get("problems") == "1"
     rows = compliance_rows(today, t, scope, code)
     if problems_only:
         rows = [r for r in rows if any(s != "ok" for s in r[2].values())]
-    acting = acting_department_ids(current_user, "edit_asset")
     return render_template(
         "websites/index.html", rows=rows, today=today, selected=code,
         problems_only=problems_only,
-        departments=_department_choices("read") if scope is None else [],
-        can_add=acting is None or bool(acting), **_template_globals(t),
+        departments=department_choices("read") if scope is None else [],
+        can_add=can_add("edit_asset"), **_template_globals(t),
     )
 
 
 @bp.route("/<int:asset_id>")
 @login_required
 def show(asset_id):
-    asset = authorize("read", _get_asset(asset_id))
+    asset = authorize("read", REGISTER.get(asset_id))
     today, t = clock.today(), thresholds()
     history = db.session.execute(
         sa.select(HealthCheck)
@@ -154,89 +157,22 @@ def show(asset_id):
     )
 
 
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    allowed = _department_choices("edit_asset")
-    if not allowed:
-        abort(403)
-    form = AssetForm()
-    form.department.choices = select_choices(allowed)
-    code = form.department.data or request.args.get("department") or allowed[0][0]
-    department = db.session.execute(sa.select(Department).filter_by(code=code)).scalar()
-    if department is None:
-        abort(404)
-    authorize("edit_asset", department)
-    if request.method == "GET":
-        form.department.data = department.code
-    if form.validate_on_submit():
-        try:
-            asset = website_ops.create(department, form.values())
-        except ValidationError as exc:
-            form.form_errors.extend(apply_errors(form, exc.errors))
-        else:
-            db.session.commit()
-            flash(f"“{asset.name}” added to the register.", "success")
-            return redirect(url_for("websites.show", asset_id=asset.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("websites/form.html", form=form, asset=None,
-                           department=department), status
+    return REGISTER.new()
 
 
 @bp.route("/<int:asset_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(asset_id):
-    asset = authorize("edit_asset", _get_asset(asset_id))
-    form = AssetForm(obj=asset if request.method == "GET" else None)
-    form.department.choices = select_choices([(asset.department.code, asset.department.name)])
-    form.department.data = asset.department.code
-    if request.method == "GET":
-        form.version.data = str(asset.version)
-    conflict, status = None, 200
-    if form.validate_on_submit():
-        try:
-            expected = int(form.version.data or 0)
-        except ValueError:
-            expected = 0
-        try:
-            website_ops.update(asset, form.values(), expected)
-        except ValidationError as exc:
-            form.form_errors.extend(apply_errors(form, exc.errors))
-            status = 422
-        except ConflictError:
-            db.session.rollback()
-            asset = _get_asset(asset_id)
-            conflict = {"message": CONFLICT_MESSAGE, "saved": asset}
-            form.version.data = str(asset.version)
-            status = 409
-        else:
-            db.session.commit()
-            flash(f"“{asset.name}” saved.", "success")
-            return redirect(url_for("websites.show", asset_id=asset.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("websites/form.html", form=form, asset=asset,
-                           department=asset.department, conflict=conflict,
-                           delete_form=DeleteForm(version=asset.version),
-                           **_template_globals(thresholds())), status
+    return REGISTER.edit(asset_id)
 
 
 @bp.route("/<int:asset_id>/delete", methods=["POST"])
 @login_required
 def delete(asset_id):
-    asset = authorize("edit_asset", _get_asset(asset_id))
-    form = DeleteForm()
-    name, code = asset.name, asset.department.code
-    try:
-        website_ops.delete(asset, int(form.version.data or 0) or None)
-    except ConflictError:
-        db.session.rollback()
-        flash(CONFLICT_MESSAGE + " Look at it again before removing it.", "error")
-        return redirect(url_for("websites.edit", asset_id=asset_id)), 303
-    db.session.commit()
-    flash(f"“{name}” removed from the register.", "success")
-    return redirect(url_for("websites.index", department=code))
+    return REGISTER.delete(asset_id)
 
 
 @bp.route("/export.xlsx")
@@ -244,7 +180,7 @@ def delete(asset_id):
 def export():
     authorize("read")
     today, t = clock.today(), thresholds()
-    code = request.args.get("department", "").strip().lower() or None
+    code = department_filter()
     rows = compliance_rows(today, t, visible_department_ids(current_user), code)
     data = websites_export.websites_workbook(rows, today, t, clock.zone())
     name = f"website-compliance-{code or 'all'}-{today:%Y-%m-%d}.xlsx"
