@@ -9,127 +9,64 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
 
+from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
 
 SHEET = "Services"
 SUMMARY_SHEET = "Summary by department"
-DATE_FORMAT = "DD-MM-YYYY"
 MODE_LABELS = {
     "offline": "Offline",
     "online_standalone": "Online (standalone)",
     "integrated": "Integrated with the portal",
 }
 
-# --- Local helpers ----------------------------------------------------------------------
-# Uploads are checked by exports/upload_safety.check_xlsx before this module reads them.
-# TODO: write these sheets through exports/workbook.Table like the other workbooks.
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
-
-
-def put(ws, row, column, value, number_format=None):
-    """Write a cell; user text is always text, never a formula (a leading =, +, -, @, tab
-    or carriage return is kept as typed and shown as text)."""
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_START):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-    if isinstance(value, (date, datetime)):
-        cell.number_format = number_format or DATE_FORMAT
-    elif number_format:
-        cell.number_format = number_format
-    return cell
-
-
-def titled_sheet(ws, title, as_of, headers, widths):
-    """Title, date, a bold frozen header row with filters; landscape, fit to width.
-    Returns the first data row."""
-    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    ws.cell(row=2, column=1, value=f"As of {as_of.strftime('%d-%m-%Y')}")
-    header_row = 4
-    for i, (name, width) in enumerate(zip(headers, widths), start=1):
-        cell = put(ws, header_row, i, name)
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    return header_row + 1
-
-
-def finish_sheet(ws, headers, first_data_row, last_row):
-    ws.auto_filter.ref = f"A{first_data_row - 1}:{get_column_letter(len(headers))}{max(last_row, first_data_row - 1)}"
-
-
-def to_bytes(wb) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
 # --- Export -----------------------------------------------------------------------------
 
 COLUMNS = (
-    ("ID", 8),
-    ("Department code", 14),
-    ("Department", 30),
-    ("Service", 40),
-    ("PSGA-notified", 12),
-    ("Time limit (days)", 12),
-    ("Designated officer", 30),
-    ("Delivery mode", 22),
-    ("Web address", 40),
-    ("Target date", 13),
-    ("Milestone code", 14),
-    ("Version", 9),
+    Column("ID", "number", 8),
+    Column("Department code", width=14),
+    Column("Department", width=30),
+    Column("Service", width=40),
+    Column("PSGA-notified", width=12),
+    Column("Time limit (days)", "number", 12),
+    Column("Designated officer", width=30),
+    Column("Delivery mode", width=22),
+    Column("Web address", width=40),
+    Column("Target date", "date", 13),
+    Column("Milestone code", width=14),
+    Column("Version", "number", 9),
 )
-HEADERS = tuple(name for name, _ in COLUMNS)
+HEADERS = tuple(c.header for c in COLUMNS)
+SUMMARY_COLUMNS = (
+    Column("Department", width=34),
+    Column("Services", "number", 10),
+    Column("PSGA-notified", "number", 13),
+    Column("Notified (%)", "number", 12),
+    Column("Online", "number", 10),
+    Column("Online (%)", "number", 11),
+    Column("Integrated", "number", 11),
+    Column("Integrated (%)", "number", 14),
+)
 
 
-def services_workbook(rows, summaries, as_of: date) -> bytes:
+def services_workbook(rows, summaries, generated_at: datetime) -> bytes:
     """``rows``: (Service, department code, department name, milestone code) tuples;
-    ``summaries``: ``tracker.reports.ServiceSummary`` list."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    first = titled_sheet(ws, "Service register", as_of, HEADERS, [w for _, w in COLUMNS])
-    r = first - 1
-    for r, (s, code, dept_name, milestone_code) in enumerate(rows, start=first):
-        values = (
-            s.id, code, dept_name, s.name, "Yes" if s.psga_notified else "No",
-            s.time_limit_days, s.designated_officer or "", MODE_LABELS[s.delivery_mode],
-            s.url or "", s.target_date, milestone_code or "", s.version,
-        )
-        for c, value in enumerate(values, start=1):
-            put(ws, r, c, value)
-    finish_sheet(ws, HEADERS, first, r)
-
-    ws2 = wb.create_sheet(SUMMARY_SHEET)
-    headers = ("Department", "Services", "PSGA-notified", "Notified (%)", "Online",
-               "Online (%)", "Integrated", "Integrated (%)")
-    first = titled_sheet(ws2, "Services by department", as_of, headers,
-                         (34, 10, 13, 12, 10, 11, 11, 14))
-    r = first - 1
-    for r, s in enumerate(summaries, start=first):
-        values = (s.department.name, s.total, s.notified, s.notified_share, s.online,
-                  s.online_share, s.integrated, s.integrated_share)
-        for c, value in enumerate(values, start=1):
-            put(ws2, r, c, value)
-    finish_sheet(ws2, headers, first, r)
+    ``summaries``: ``tracker.reports.ServiceSummary`` list; ``generated_at`` aware local."""
+    wb = new_workbook()
+    generated = generated_label(generated_at)
+    Table(wb, SHEET, "Service register", COLUMNS, generated).write(
+        (s.id, code, dept_name, s.name, "Yes" if s.psga_notified else "No",
+         s.time_limit_days, s.designated_officer or None, MODE_LABELS[s.delivery_mode],
+         s.url, s.target_date, milestone_code or None, s.version)
+        for s, code, dept_name, milestone_code in rows
+    )
+    Table(wb, SUMMARY_SHEET, "Services by department", SUMMARY_COLUMNS, generated).write(
+        (s.department.name, s.total, s.notified, s.notified_share, s.online,
+         s.online_share, s.integrated, s.integrated_share)
+        for s in summaries
+    )
     return to_bytes(wb)
 
 
@@ -201,7 +138,8 @@ def _date(value):
 
 
 def read_services(data: bytes):
-    """``(rows, errors)`` from an uploaded service workbook. Pure: no database."""
+    """``(rows, errors)`` from an uploaded service workbook. Pure: no database. The upload
+    has passed ``exports.upload_safety.check_xlsx`` before it is read here."""
     errors = []
     try:
         wb = load_workbook(io.BytesIO(data), data_only=False)

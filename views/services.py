@@ -3,6 +3,7 @@ register's Excel export and import."""
 from flask_babel import lazy_gettext as _l
 import io
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -184,8 +185,9 @@ def export():
     code = department_filter()
     rows = register_rows(scope, code)
     summaries = reports.service_summaries(scope)
-    today = clock.today()
-    data = services_export.services_workbook(rows, summaries, today)
+    generated_at = datetime.now(clock.zone())
+    today = generated_at.date()
+    data = services_export.services_workbook(rows, summaries, generated_at)
     name = f"service-register-{services_export.safe_filename_part(code or 'all')}-{today:%Y-%m-%d}.xlsx"
     return send_file(
         io.BytesIO(data), as_attachment=True, download_name=name,

@@ -2,6 +2,7 @@
 apps and mobile apps, each asset's page with its health checks, and the Excel export."""
 from flask_babel import lazy_gettext as _l
 import io
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request, send_file, url_for
@@ -179,10 +180,11 @@ def delete(asset_id):
 @login_required
 def export():
     authorize("read")
-    today, t = clock.today(), thresholds()
+    generated_at, t = datetime.now(clock.zone()), thresholds()
+    today = generated_at.date()
     code = department_filter()
     rows = compliance_rows(today, t, visible_department_ids(current_user), code)
-    data = websites_export.websites_workbook(rows, today, t, clock.zone())
+    data = websites_export.websites_workbook(rows, generated_at, t, clock.zone())
     name = f"website-compliance-{code or 'all'}-{today:%Y-%m-%d}.xlsx"
     if code and not code.replace("-", "").replace("_", "").isalnum():
         name = f"website-compliance-{today:%Y-%m-%d}.xlsx"
