@@ -2,24 +2,29 @@
 
 ``services_workbook`` returns the bytes of the export; ``read_services`` parses an uploaded
 workbook into typed rows and every error by sheet, row and column, without touching the
-database (``tracker.operations.services.plan_import`` checks the rows against it).
+database (``tracker.operations.services.plan_import`` checks the rows against it). The
+import's messages are in the reader's language; the workbook itself stays in English, the
+words the import reads back.
 """
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from openpyxl import load_workbook
 
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
+from tracker.i18n import N_
 
 SHEET = "Services"
 SUMMARY_SHEET = "Summary by department"
+# The workbook's words (English, as the import reads them back); pages translate them.
 MODE_LABELS = {
-    "offline": "Offline",
-    "online_standalone": "Online (standalone)",
-    "integrated": "Integrated with the portal",
+    "offline": N_("Offline"),
+    "online_standalone": N_("Online (standalone)"),
+    "integrated": N_("Integrated with the portal"),
 }
 
 # --- Export -----------------------------------------------------------------------------
@@ -144,9 +149,9 @@ def read_services(data: bytes):
     try:
         wb = load_workbook(io.BytesIO(data), data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged file
-        return [], [ImportError_(SHEET, None, None, "The workbook could not be read.")]
+        return [], [ImportError_(SHEET, None, None, _("The workbook could not be read."))]
     if SHEET not in wb.sheetnames:
-        return [], [ImportError_(SHEET, None, None, f"The workbook has no sheet named '{SHEET}'.")]
+        return [], [ImportError_(SHEET, None, None, _("The workbook has no sheet named '%(sheet)s'.", sheet=SHEET))]
     ws = wb[SHEET]
     header_row, columns = None, {}
     all_rows = list(ws.iter_rows(values_only=False))
@@ -158,7 +163,8 @@ def read_services(data: bytes):
     if header_row is None:
         wb.close()
         return [], [ImportError_(SHEET, None, None,
-                                 "The header row (with 'Department code' and 'Service') is missing.")]
+                                 _("The header row (with 'Department code' and 'Service') "
+                                   "is missing."))]
     rows = []
     for cells in all_rows[header_row + 1:]:
         by_col = {c.column: c for c in cells if hasattr(c, "column")}
@@ -181,7 +187,7 @@ def read_services(data: bytes):
         for name in columns:
             c = cell(name)
             if c is not None and c.data_type == "f":
-                err(name, "Formulas are not accepted; type the value.")
+                err(name, _("Formulas are not accepted; type the value."))
                 bad = True
         if bad:
             continue
@@ -190,41 +196,41 @@ def read_services(data: bytes):
         try:
             item.service_id = _int(value("ID"))
         except ValueError:
-            err("ID", "The ID must be a whole number (leave it empty for a new service).")
+            err("ID", _("The ID must be a whole number (leave it empty for a new service)."))
         try:
             item.version = _int(value("Version"))
         except ValueError:
-            err("Version", "The version must be a whole number, as exported.")
+            err("Version", _("The version must be a whole number, as exported."))
         item.department_code = _text(value("Department code")).lower()
         if not item.department_code:
-            err("Department code", "Enter the department code.")
+            err("Department code", _("Enter the department code."))
         notified = _text(value("PSGA-notified")).lower()
         if notified in _TRUE:
             item.values["psga_notified"] = True
         elif notified in _FALSE:
             item.values["psga_notified"] = False
         else:
-            err("PSGA-notified", "Enter Yes or No.")
+            err("PSGA-notified", _("Enter Yes or No."))
         try:
             item.values["time_limit_days"] = _int(value("Time limit (days)"))
         except ValueError:
-            err("Time limit (days)", "Enter a whole number of days.")
+            err("Time limit (days)", _("Enter a whole number of days."))
         mode = _text(value("Delivery mode")).lower() or "offline"
         if mode in _MODES_BY_WORD:
             item.values["delivery_mode"] = _MODES_BY_WORD[mode]
         else:
-            err("Delivery mode", "Enter " + ", ".join(MODE_LABELS.values()) + ".")
+            err("Delivery mode", _("Enter %(choices)s.", choices=", ".join(MODE_LABELS.values())))
         try:
             item.values["target_date"] = _date(value("Target date"))
         except ValueError:
-            err("Target date", "Enter the date as DD-MM-YYYY.")
+            err("Target date", _("Enter the date as DD-MM-YYYY."))
         item.values["name"] = _text(value("Service"))
         item.values["designated_officer"] = _text(value("Designated officer"))
         item.values["url"] = _text(value("Web address")) or None
         rows.append(item)
     wb.close()
     if not rows and not errors:
-        errors.append(ImportError_(SHEET, None, None, "The sheet has no services."))
+        errors.append(ImportError_(SHEET, None, None, _("The sheet has no services.")))
     return rows, errors
 
 

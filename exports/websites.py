@@ -2,38 +2,47 @@
 from datetime import datetime, timezone
 
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
+from tracker.i18n import N_
 
 SHEET = "Websites and apps"
-KIND_LABELS = {"website": "Website", "web_app": "Web app", "mobile_app": "Mobile app"}
-HOST_LABELS = {"nic": "NIC", "department": "Department", "vendor": "Vendor"}
+# The workbook's words (English); pages translate them (``state_label(..., gettext)``).
+KIND_LABELS = {"website": N_("Website"), "web_app": N_("Web app"), "mobile_app": N_("Mobile app")}
+HOST_LABELS = {"nic": N_("NIC"), "department": N_("Department"), "vendor": N_("Vendor")}
 COMPLIANCE_COLUMNS = ("content", "certificate", "accessibility", "https", "portal", "check")
+STATE_LABELS = {
+    "content": {
+        "ok": N_("Up to date"),
+        "expired": N_("Not updated for over %(days)s days"),
+        "missing": N_("No update recorded"),
+    },
+    "certificate": {
+        "ok": N_("Valid"),
+        "expiring": N_("Expires within %(days)s days"),
+        "expired": N_("Expired"),
+        "missing": N_("No certificate"),
+    },
+    "accessibility": {
+        "ok": N_("Audited"),
+        "expiring": N_("Audit due within %(days)s days"),
+        "expired": N_("Audit overdue"),
+        "missing": N_("Never audited"),
+    },
+    "https": {"ok": N_("Yes"), "missing": N_("No HTTPS")},
+    "portal": {"ok": N_("Integrated"), "missing": N_("Not integrated")},
+    "check": {"ok": N_("Up"), "down": N_("Down"), "not_checked": N_("Not checked")},
+}
 
 
-def state_label(column, state, t) -> str:
-    """The plain-language words for one compliance state of one column."""
-    labels = {
-        "content": {
-            "ok": "Up to date",
-            "expired": f"Not updated for over {t.website_stale_days} days",
-            "missing": "No update recorded",
-        },
-        "certificate": {
-            "ok": "Valid",
-            "expiring": f"Expires within {t.certificate_warning_days} days",
-            "expired": "Expired",
-            "missing": "No certificate",
-        },
-        "accessibility": {
-            "ok": "Audited",
-            "expiring": f"Audit due within {t.certificate_warning_days} days",
-            "expired": "Audit overdue",
-            "missing": "Never audited",
-        },
-        "https": {"ok": "Yes", "missing": "No HTTPS"},
-        "portal": {"ok": "Integrated", "missing": "Not integrated"},
-        "check": {"ok": "Up", "down": "Down", "not_checked": "Not checked"},
-    }
-    return labels[column].get(state, state)
+def state_label(column, state, t, translate=None) -> str:
+    """The plain-language words for one compliance state of one column: in English (the
+    workbook's), or through ``translate`` (``gettext``) for a page."""
+    words = STATE_LABELS[column].get(state)
+    if words is None:
+        return state
+    if translate is not None:
+        words = translate(words)
+    days = t.website_stale_days if column == "content" else t.certificate_warning_days
+    return words % {"days": days}
 
 
 COLUMNS = (

@@ -11,7 +11,7 @@ and updates it; the build compiles it to ``.mo``, which is never committed).
 """
 from pathlib import Path
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +25,8 @@ def N_(message):
 
 
 def select_locale():
+    if not has_request_context():  # a CLI command or a job: messages in the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale

@@ -8,20 +8,35 @@ with what is saved now beside what the user typed.
 """
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from models import Department
 from tracker.extensions import db
+from tracker.i18n import N_
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import acting_department_ids, authorize
 from views.workflow_forms import apply_errors
 
-CONFLICT_MESSAGE = "Someone else changed this record after you opened it."
+CONFLICT_MESSAGE = N_("Someone else changed this record after you opened it.")
+CONFLICT_ON_DELETE = N_("Someone else changed this record after you opened it. Look at it again "
+                        "before removing it.")
 
 
 def select_choices(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def lazy_choices(labels):
+    """Options of a select from ``{code: words}`` marked with ``N_``, shown translated."""
+    return [SelectChoice(code, _l(words)) for code, words in labels.items()]
+
+
+def translated(labels):
+    """``{code: words}`` marked with ``N_``, in the reader's language."""
+    return {code: _(words) for code, words in labels.items()}
 
 
 def department_choices(action):
@@ -54,7 +69,7 @@ class Register:
     template = ""
     form_class = None
     delete_form_class = None
-    added_message = ""  # each with %(name)s
+    added_message = ""  # each marked with N_, with %(name)s
     saved_message = ""
     removed_message = ""
 
@@ -117,7 +132,7 @@ class Register:
                 form.form_errors.extend(apply_errors(form, exc.errors))
             else:
                 db.session.commit()
-                flash(self.added_message % {"name": record.name}, "success")
+                flash(_(self.added_message, name=record.name), "success")
                 return redirect(self.saved_url(record))
         return self.render(form, None, department, 422 if request.method == "POST" else 200)
 
@@ -145,12 +160,12 @@ class Register:
             except ConflictError:
                 db.session.rollback()
                 record = self.get(record_id)
-                conflict = {"message": CONFLICT_MESSAGE, "saved": record}
+                conflict = {"message": _(CONFLICT_MESSAGE), "saved": record}
                 form.version.data = str(record.version)
                 status = 409
             else:
                 db.session.commit()
-                flash(self.saved_message % {"name": record.name}, "success")
+                flash(_(self.saved_message, name=record.name), "success")
                 return redirect(self.saved_url(record))
         elif request.method == "POST":
             status = 422
@@ -165,8 +180,8 @@ class Register:
             self.operations.delete(record, int(form.version.data or 0) or None)
         except ConflictError:
             db.session.rollback()
-            flash(CONFLICT_MESSAGE + " Look at it again before removing it.", "error")
+            flash(_(CONFLICT_ON_DELETE), "error")
             return redirect(self._url("edit", record_id)), 303
         db.session.commit()
-        flash(self.removed_message % {"name": name}, "success")
+        flash(_(self.removed_message, name=name), "success")
         return redirect(url_for(f"{self.endpoint}.index", department=code))

@@ -1,6 +1,8 @@
 """The PSGA service register: each department's public services, their summary, and the
 register's Excel export and import."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 import io
 import secrets
 from datetime import datetime
@@ -12,7 +14,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, SelectChoice, DateField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      StringField, SubmitField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -21,16 +23,17 @@ from models import Department, Milestone, Service
 from models.milestone import CLOSED_STATUSES
 from tracker import clock, reports
 from tracker.extensions import db
+from tracker.i18n import N_
 from tracker.operations import services as service_ops
 from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
 from tracker.operations.errors import ConflictError
 from tracker.permissions import authorize, visible_department_ids
-from views.registers import (CONFLICT_MESSAGE, Register, can_add, department_choices,
-                             department_filter, select_choices)
+from views.registers import (Register, can_add, department_choices, department_filter,
+                             lazy_choices, select_choices, translated)
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
-MODE_CHOICES = [SelectChoice(k, v) for k, v in services_export.MODE_LABELS.items()]
+MODE_CHOICES = lazy_choices(services_export.MODE_LABELS)
 
 
 class ServiceForm(FlaskForm):
@@ -79,7 +82,7 @@ def _milestone_choices(department_id, service=None):
         )
         .order_by(Milestone.code)
     )
-    return [("", "None")] + [(code, f"{code}: {title}") for code, title in db.session.execute(q)]
+    return [("", _("None"))] + [(code, f"{code}: {title}") for code, title in db.session.execute(q)]
 
 
 class ServiceRegister(Register):
@@ -91,9 +94,9 @@ class ServiceRegister(Register):
     template = "services/form.html"
     form_class = ServiceForm
     delete_form_class = DeleteForm
-    added_message = "Service “%(name)s” added."
-    saved_message = "Service “%(name)s” saved."
-    removed_message = "Service “%(name)s” removed."
+    added_message = N_("Service “%(name)s” added.")
+    saved_message = N_("Service “%(name)s” saved.")
+    removed_message = N_("Service “%(name)s” removed.")
 
     def prepare(self, form, department, record=None):
         form.milestone.choices = select_choices(_milestone_choices(department.id, record))
@@ -105,7 +108,7 @@ class ServiceRegister(Register):
         return {"milestone_code": form.milestone.data}
 
     def context(self):
-        return {"modes": services_export.MODE_LABELS}
+        return {"modes": translated(services_export.MODE_LABELS)}
 
 
 REGISTER = ServiceRegister()
@@ -141,7 +144,7 @@ def index():
     rows = register_rows(scope, code)
     departments = department_choices("read") if scope is None else []
     return render_template("services/index.html", rows=rows, departments=departments,
-                           selected=code, modes=services_export.MODE_LABELS,
+                           selected=code, modes=translated(services_export.MODE_LABELS),
                            can_add=can_add("edit_service"))
 
 
@@ -249,11 +252,11 @@ def apply_import():
     _require_import_right()
     form = ConfirmImportForm()
     if not form.validate_on_submit() or session.get("services_import") != form.token.data:
-        flash("This import has expired; upload the workbook again.", "error")
+        flash(_("This import has expired; upload the workbook again."), "error")
         return redirect(url_for("services.import_workbook"))
     path = _upload_path(form.token.data)
     if not path.exists():
-        flash("This import has expired; upload the workbook again.", "error")
+        flash(_("This import has expired; upload the workbook again."), "error")
         return redirect(url_for("services.import_workbook"))
     rows, parse_errors = services_export.read_services(path.read_bytes())
     path.unlink(missing_ok=True)
@@ -265,11 +268,16 @@ def apply_import():
         db.session.commit()
     except ConflictError:
         db.session.rollback()
-        flash(CONFLICT_MESSAGE + " Nothing was imported; export again and redo your changes.", "error")
+        flash(_("Someone else changed this record after you opened it. Nothing was imported; "
+                "export again and redo your changes."), "error")
         return redirect(url_for("services.import_workbook"))
     finally:
         session.pop("services_import", None)
     counts = plan.counts()
-    flash(f"Import applied: {counts['create']} services added, {counts['update']} changed, "
-          f"{counts['unchanged']} unchanged.", "success")
+    flash(ngettext("Import applied: %(num)d service added, %(changed)d changed, "
+                   "%(unchanged)d unchanged.",
+                   "Import applied: %(num)d services added, %(changed)d changed, "
+                   "%(unchanged)d unchanged.",
+                   counts["create"], changed=counts["update"], unchanged=counts["unchanged"]),
+          "success")
     return redirect(url_for("services.index"))

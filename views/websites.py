@@ -1,5 +1,6 @@
 """The website and app register: the compliance table of every department's websites, web
 apps and mobile apps, each asset's page with its health checks, and the Excel export."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 import io
 from datetime import datetime
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, DateField, HiddenField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from exports import websites as websites_export
@@ -16,10 +17,12 @@ from jobs.health_check import SECURITY_HEADER_LABELS, SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
+from tracker.i18n import N_
 from tracker.operations import websites as website_ops
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
-from views.registers import Register, can_add, department_choices, department_filter
+from views.registers import (Register, can_add, department_choices, department_filter, lazy_choices,
+                             translated)
 
 bp = Blueprint("websites", __name__, url_prefix="/websites")
 
@@ -29,9 +32,9 @@ HISTORY_LENGTH = 30
 class AssetForm(FlaskForm):
     department = SelectField(_l("Department"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in websites_export.KIND_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=lazy_choices(websites_export.KIND_LABELS))
     url = StringField(_l("Web address"), validators=[DataRequired(), Length(max=500)])
-    hosted_by = SelectField(_l("Hosted by"), choices=[SelectChoice(k, v) for k, v in websites_export.HOST_LABELS.items()])
+    hosted_by = SelectField(_l("Hosted by"), choices=lazy_choices(websites_export.HOST_LABELS))
     last_content_update = DateField(_l("Last content update"), validators=[Optional()])
     audit_valid_until = DateField(_l("Security-audit certificate valid until"),
                                   validators=[Optional()])
@@ -89,9 +92,9 @@ def _asset_states(asset, today, t):
 
 def _template_globals(t):
     return {
-        "state_label": lambda column, state: websites_export.state_label(column, state, t),
-        "kinds": websites_export.KIND_LABELS,
-        "hosts": websites_export.HOST_LABELS,
+        "state_label": lambda column, state: websites_export.state_label(column, state, t, _),
+        "kinds": translated(websites_export.KIND_LABELS),
+        "hosts": translated(websites_export.HOST_LABELS),
     }
 
 
@@ -104,9 +107,9 @@ class AssetRegister(Register):
     template = "websites/form.html"
     form_class = AssetForm
     delete_form_class = DeleteForm
-    added_message = "“%(name)s” added to the register."
-    saved_message = "“%(name)s” saved."
-    removed_message = "“%(name)s” removed from the register."
+    added_message = N_("“%(name)s” added to the register.")
+    saved_message = N_("“%(name)s” saved.")
+    removed_message = N_("“%(name)s” removed from the register.")
 
     def saved_url(self, record):
         return url_for("websites.show", asset_id=record.id)

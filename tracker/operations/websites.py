@@ -4,6 +4,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from flask_babel import gettext as _
+
 from models import DigitalAsset, HealthCheck
 from models.base import utcnow
 from models.digital_asset import ASSET_KINDS, HOSTS
@@ -32,23 +34,23 @@ def clean(values: dict, department_id: int, asset: DigitalAsset | None = None) -
     out = {}
     name = (values.get("name") or "").strip()
     if not name:
-        errors["name"] = ["Enter the name of the website or app."]
+        errors["name"] = [_("Enter the name of the website or app.")]
     elif len(name) > 200:
-        errors["name"] = ["The name is longer than 200 characters."]
+        errors["name"] = [_("The name is longer than %(max)d characters.", max=200)]
     out["name"] = name
     kind = values.get("kind") or "website"
     if kind not in ASSET_KINDS:
-        errors["kind"] = ["Choose website, web app or mobile app."]
+        errors["kind"] = [_("Choose website, web app or mobile app.")]
     out["kind"] = kind
     host = values.get("hosted_by") or "nic"
     if host not in HOSTS:
-        errors["hosted_by"] = ["Choose NIC, the department or a vendor."]
+        errors["hosted_by"] = [_("Choose NIC, the department or a vendor.")]
     out["hosted_by"] = host
     url = (values.get("url") or "").strip()
     if not url:
-        errors["url"] = ["Enter the web address."]
+        errors["url"] = [_("Enter the web address.")]
     elif len(url) > 500 or not is_web_address(url):
-        errors["url"] = ["Enter a web address starting with http:// or https://."]
+        errors["url"] = [_("Enter a web address starting with http:// or https://.")]
     else:
         clash = db.session.execute(
             sa.select(DigitalAsset.id).where(
@@ -58,12 +60,12 @@ def clean(values: dict, department_id: int, asset: DigitalAsset | None = None) -
             )
         ).first()
         if clash:
-            errors["url"] = ["This department already registered this address."]
+            errors["url"] = [_("This department already registered this address.")]
     out["url"] = url
     for name in DATE_FIELDS:
         value = values.get(name)
         if value is not None and not isinstance(value, date):
-            errors[name] = ["Enter the date as DD-MM-YYYY."]
+            errors[name] = [_("Enter the date as DD-MM-YYYY.")]
         out[name] = value
     out["https"] = bool(values.get("https"))
     out["portal_integrated"] = bool(values.get("portal_integrated"))
