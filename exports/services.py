@@ -2,134 +2,76 @@
 
 ``services_workbook`` returns the bytes of the export; ``read_services`` parses an uploaded
 workbook into typed rows and every error by sheet, row and column, without touching the
-database (``tracker.operations.services.plan_import`` checks the rows against it).
+database (``tracker.operations.services.plan_import`` checks the rows against it). The
+import's messages are in the reader's language; the workbook itself stays in English, the
+words the import reads back.
 """
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from flask_babel import gettext as _
+from openpyxl import load_workbook
 
+from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
+from tracker.i18n import N_
 
 SHEET = "Services"
 SUMMARY_SHEET = "Summary by department"
-DATE_FORMAT = "DD-MM-YYYY"
+# The workbook's words (English, as the import reads them back); pages translate them.
 MODE_LABELS = {
-    "offline": "Offline",
-    "online_standalone": "Online (standalone)",
-    "integrated": "Integrated with the portal",
+    "offline": N_("Offline"),
+    "online_standalone": N_("Online (standalone)"),
+    "integrated": N_("Integrated with the portal"),
 }
-
-# --- Local helpers ----------------------------------------------------------------------
-# Uploads are checked by exports/upload_safety.check_xlsx before this module reads them.
-# TODO: write these sheets through exports/workbook.Table like the other workbooks.
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
-
-
-def put(ws, row, column, value, number_format=None):
-    """Write a cell; user text is always text, never a formula (a leading =, +, -, @, tab
-    or carriage return is kept as typed and shown as text)."""
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_START):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-    if isinstance(value, (date, datetime)):
-        cell.number_format = number_format or DATE_FORMAT
-    elif number_format:
-        cell.number_format = number_format
-    return cell
-
-
-def titled_sheet(ws, title, as_of, headers, widths):
-    """Title, date, a bold frozen header row with filters; landscape, fit to width.
-    Returns the first data row."""
-    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    ws.cell(row=2, column=1, value=f"As of {as_of.strftime('%d-%m-%Y')}")
-    header_row = 4
-    for i, (name, width) in enumerate(zip(headers, widths), start=1):
-        cell = put(ws, header_row, i, name)
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    return header_row + 1
-
-
-def finish_sheet(ws, headers, first_data_row, last_row):
-    ws.auto_filter.ref = f"A{first_data_row - 1}:{get_column_letter(len(headers))}{max(last_row, first_data_row - 1)}"
-
-
-def to_bytes(wb) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
 
 # --- Export -----------------------------------------------------------------------------
 
 COLUMNS = (
-    ("ID", 8),
-    ("Department code", 14),
-    ("Department", 30),
-    ("Service", 40),
-    ("PSGA-notified", 12),
-    ("Time limit (days)", 12),
-    ("Designated officer", 30),
-    ("Delivery mode", 22),
-    ("Web address", 40),
-    ("Target date", 13),
-    ("Milestone code", 14),
-    ("Version", 9),
+    Column("ID", "number", 8),
+    Column("Department code", width=14),
+    Column("Department", width=30),
+    Column("Service", width=40),
+    Column("PSGA-notified", width=12),
+    Column("Time limit (days)", "number", 12),
+    Column("Designated officer", width=30),
+    Column("Delivery mode", width=22),
+    Column("Web address", width=40),
+    Column("Target date", "date", 13),
+    Column("Milestone code", width=14),
+    Column("Version", "number", 9),
 )
-HEADERS = tuple(name for name, _ in COLUMNS)
+HEADERS = tuple(c.header for c in COLUMNS)
+SUMMARY_COLUMNS = (
+    Column("Department", width=34),
+    Column("Services", "number", 10),
+    Column("PSGA-notified", "number", 13),
+    Column("Notified (%)", "number", 12),
+    Column("Online", "number", 10),
+    Column("Online (%)", "number", 11),
+    Column("Integrated", "number", 11),
+    Column("Integrated (%)", "number", 14),
+)
 
 
-def services_workbook(rows, summaries, as_of: date) -> bytes:
+def services_workbook(rows, summaries, generated_at: datetime) -> bytes:
     """``rows``: (Service, department code, department name, milestone code) tuples;
-    ``summaries``: ``tracker.reports.ServiceSummary`` list."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    first = titled_sheet(ws, "Service register", as_of, HEADERS, [w for _, w in COLUMNS])
-    r = first - 1
-    for r, (s, code, dept_name, milestone_code) in enumerate(rows, start=first):
-        values = (
-            s.id, code, dept_name, s.name, "Yes" if s.psga_notified else "No",
-            s.time_limit_days, s.designated_officer or "", MODE_LABELS[s.delivery_mode],
-            s.url or "", s.target_date, milestone_code or "", s.version,
-        )
-        for c, value in enumerate(values, start=1):
-            put(ws, r, c, value)
-    finish_sheet(ws, HEADERS, first, r)
-
-    ws2 = wb.create_sheet(SUMMARY_SHEET)
-    headers = ("Department", "Services", "PSGA-notified", "Notified (%)", "Online",
-               "Online (%)", "Integrated", "Integrated (%)")
-    first = titled_sheet(ws2, "Services by department", as_of, headers,
-                         (34, 10, 13, 12, 10, 11, 11, 14))
-    r = first - 1
-    for r, s in enumerate(summaries, start=first):
-        values = (s.department.name, s.total, s.notified, s.notified_share, s.online,
-                  s.online_share, s.integrated, s.integrated_share)
-        for c, value in enumerate(values, start=1):
-            put(ws2, r, c, value)
-    finish_sheet(ws2, headers, first, r)
+    ``summaries``: ``tracker.reports.ServiceSummary`` list; ``generated_at`` aware local."""
+    wb = new_workbook()
+    generated = generated_label(generated_at)
+    Table(wb, SHEET, "Service register", COLUMNS, generated).write(
+        (s.id, code, dept_name, s.name, "Yes" if s.psga_notified else "No",
+         s.time_limit_days, s.designated_officer or None, MODE_LABELS[s.delivery_mode],
+         s.url, s.target_date, milestone_code or None, s.version)
+        for s, code, dept_name, milestone_code in rows
+    )
+    Table(wb, SUMMARY_SHEET, "Services by department", SUMMARY_COLUMNS, generated).write(
+        (s.department.name, s.total, s.notified, s.notified_share, s.online,
+         s.online_share, s.integrated, s.integrated_share)
+        for s in summaries
+    )
     return to_bytes(wb)
 
 
@@ -201,14 +143,15 @@ def _date(value):
 
 
 def read_services(data: bytes):
-    """``(rows, errors)`` from an uploaded service workbook. Pure: no database."""
+    """``(rows, errors)`` from an uploaded service workbook. Pure: no database. The upload
+    has passed ``exports.upload_safety.check_xlsx`` before it is read here."""
     errors = []
     try:
         wb = load_workbook(io.BytesIO(data), data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged file
-        return [], [ImportError_(SHEET, None, None, "The workbook could not be read.")]
+        return [], [ImportError_(SHEET, None, None, _("The workbook could not be read."))]
     if SHEET not in wb.sheetnames:
-        return [], [ImportError_(SHEET, None, None, f"The workbook has no sheet named '{SHEET}'.")]
+        return [], [ImportError_(SHEET, None, None, _("The workbook has no sheet named '%(sheet)s'.", sheet=SHEET))]
     ws = wb[SHEET]
     header_row, columns = None, {}
     all_rows = list(ws.iter_rows(values_only=False))
@@ -220,7 +163,8 @@ def read_services(data: bytes):
     if header_row is None:
         wb.close()
         return [], [ImportError_(SHEET, None, None,
-                                 "The header row (with 'Department code' and 'Service') is missing.")]
+                                 _("The header row (with 'Department code' and 'Service') "
+                                   "is missing."))]
     rows = []
     for cells in all_rows[header_row + 1:]:
         by_col = {c.column: c for c in cells if hasattr(c, "column")}
@@ -243,7 +187,7 @@ def read_services(data: bytes):
         for name in columns:
             c = cell(name)
             if c is not None and c.data_type == "f":
-                err(name, "Formulas are not accepted; type the value.")
+                err(name, _("Formulas are not accepted; type the value."))
                 bad = True
         if bad:
             continue
@@ -252,41 +196,41 @@ def read_services(data: bytes):
         try:
             item.service_id = _int(value("ID"))
         except ValueError:
-            err("ID", "The ID must be a whole number (leave it empty for a new service).")
+            err("ID", _("The ID must be a whole number (leave it empty for a new service)."))
         try:
             item.version = _int(value("Version"))
         except ValueError:
-            err("Version", "The version must be a whole number, as exported.")
+            err("Version", _("The version must be a whole number, as exported."))
         item.department_code = _text(value("Department code")).lower()
         if not item.department_code:
-            err("Department code", "Enter the department code.")
+            err("Department code", _("Enter the department code."))
         notified = _text(value("PSGA-notified")).lower()
         if notified in _TRUE:
             item.values["psga_notified"] = True
         elif notified in _FALSE:
             item.values["psga_notified"] = False
         else:
-            err("PSGA-notified", "Enter Yes or No.")
+            err("PSGA-notified", _("Enter Yes or No."))
         try:
             item.values["time_limit_days"] = _int(value("Time limit (days)"))
         except ValueError:
-            err("Time limit (days)", "Enter a whole number of days.")
+            err("Time limit (days)", _("Enter a whole number of days."))
         mode = _text(value("Delivery mode")).lower() or "offline"
         if mode in _MODES_BY_WORD:
             item.values["delivery_mode"] = _MODES_BY_WORD[mode]
         else:
-            err("Delivery mode", "Enter " + ", ".join(MODE_LABELS.values()) + ".")
+            err("Delivery mode", _("Enter %(choices)s.", choices=", ".join(MODE_LABELS.values())))
         try:
             item.values["target_date"] = _date(value("Target date"))
         except ValueError:
-            err("Target date", "Enter the date as DD-MM-YYYY.")
+            err("Target date", _("Enter the date as DD-MM-YYYY."))
         item.values["name"] = _text(value("Service"))
         item.values["designated_officer"] = _text(value("Designated officer"))
         item.values["url"] = _text(value("Web address")) or None
         rows.append(item)
     wb.close()
     if not rows and not errors:
-        errors.append(ImportError_(SHEET, None, None, "The sheet has no services."))
+        errors.append(ImportError_(SHEET, None, None, _("The sheet has no services.")))
     return rows, errors
 
 

@@ -1,60 +1,69 @@
 """The website and app register's compliance table as a workbook (bytes)."""
-from datetime import date, timezone
+from datetime import datetime, timezone
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-
-# TODO(lead): fold into exports/workbook.py / upload_safety.py when merged.
-from exports.services import finish_sheet, put, titled_sheet, to_bytes
+from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
+from tracker.i18n import N_
 
 SHEET = "Websites and apps"
-KIND_LABELS = {"website": "Website", "web_app": "Web app", "mobile_app": "Mobile app"}
-HOST_LABELS = {"nic": "NIC", "department": "Department", "vendor": "Vendor"}
+# The workbook's words (English); pages translate them (``state_label(..., gettext)``).
+KIND_LABELS = {"website": N_("Website"), "web_app": N_("Web app"), "mobile_app": N_("Mobile app")}
+HOST_LABELS = {"nic": N_("NIC"), "department": N_("Department"), "vendor": N_("Vendor")}
 COMPLIANCE_COLUMNS = ("content", "certificate", "accessibility", "https", "portal", "check")
-
-
-def state_label(column, state, t) -> str:
-    """The plain-language words for one compliance state of one column."""
-    labels = {
-        "content": {
-            "ok": "Up to date",
-            "expired": f"Not updated for over {t.website_stale_days} days",
-            "missing": "No update recorded",
-        },
-        "certificate": {
-            "ok": "Valid",
-            "expiring": f"Expires within {t.certificate_warning_days} days",
-            "expired": "Expired",
-            "missing": "No certificate",
-        },
-        "accessibility": {
-            "ok": "Audited",
-            "expiring": f"Audit due within {t.certificate_warning_days} days",
-            "expired": "Audit overdue",
-            "missing": "Never audited",
-        },
-        "https": {"ok": "Yes", "missing": "No HTTPS"},
-        "portal": {"ok": "Integrated", "missing": "Not integrated"},
-        "check": {"ok": "Up", "down": "Down", "not_checked": "Not checked"},
-    }
-    return labels[column].get(state, state)
-
-
-_FILLS = {
-    "ok": PatternFill("solid", fgColor="DFF3E4"),
-    "expiring": PatternFill("solid", fgColor="FFF1CC"),
-    "expired": PatternFill("solid", fgColor="FBE0E0"),
-    "missing": PatternFill("solid", fgColor="FBE0E0"),
-    "down": PatternFill("solid", fgColor="FBE0E0"),
+STATE_LABELS = {
+    "content": {
+        "ok": N_("Up to date"),
+        "expired": N_("Not updated for over %(days)s days"),
+        "missing": N_("No update recorded"),
+    },
+    "certificate": {
+        "ok": N_("Valid"),
+        "expiring": N_("Expires within %(days)s days"),
+        "expired": N_("Expired"),
+        "missing": N_("No certificate"),
+    },
+    "accessibility": {
+        "ok": N_("Audited"),
+        "expiring": N_("Audit due within %(days)s days"),
+        "expired": N_("Audit overdue"),
+        "missing": N_("Never audited"),
+    },
+    "https": {"ok": N_("Yes"), "missing": N_("No HTTPS")},
+    "portal": {"ok": N_("Integrated"), "missing": N_("Not integrated")},
+    "check": {"ok": N_("Up"), "down": N_("Down"), "not_checked": N_("Not checked")},
 }
 
-HEADERS = (
-    "Department", "Name", "Kind", "Web address", "Hosted by",
-    "Last content update", "Content", "Security audit valid until", "Security audit",
-    "Accessibility audit on", "Accessibility audit", "HTTPS", "Integrated with the portal",
-    "Latest check at", "Latest check", "Latest check result",
+
+def state_label(column, state, t, translate=None) -> str:
+    """The plain-language words for one compliance state of one column: in English (the
+    workbook's), or through ``translate`` (``gettext``) for a page."""
+    words = STATE_LABELS[column].get(state)
+    if words is None:
+        return state
+    if translate is not None:
+        words = translate(words)
+    days = t.website_stale_days if column == "content" else t.certificate_warning_days
+    return words % {"days": days}
+
+
+COLUMNS = (
+    Column("Department", width=28),
+    Column("Name", width=30),
+    Column("Kind", width=11),
+    Column("Web address", width=36),
+    Column("Hosted by", width=11),
+    Column("Last content update", "date", 13),
+    Column("Content", "state", 22),
+    Column("Security audit valid until", "date", 13),
+    Column("Security audit", "state", 20),
+    Column("Accessibility audit on", "date", 13),
+    Column("Accessibility audit", "state", 18),
+    Column("HTTPS", "state", 10),
+    Column("Integrated with the portal", "state", 14),
+    Column("Latest check at", "datetime", 17),
+    Column("Latest check", "state", 12),
+    Column("Latest check result", width=36),
 )
-WIDTHS = (28, 30, 11, 36, 11, 13, 22, 13, 20, 13, 18, 10, 14, 17, 12, 36)
+HEADERS = tuple(c.header for c in COLUMNS)
 
 
 def _local(at, tz):
@@ -63,34 +72,20 @@ def _local(at, tz):
     return at.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None)
 
 
-def websites_workbook(rows, as_of: date, t, tz=None) -> bytes:
+def websites_workbook(rows, generated_at: datetime, t, tz=None) -> bytes:
     """``rows``: (DigitalAsset, department name, {column: state}) tuples; times (stored in
-    UTC) are written in the time zone ``tz``."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    first = titled_sheet(ws, "Website and app compliance", as_of, HEADERS, WIDTHS)
-    r = first - 1
-    for r, (a, dept_name, states) in enumerate(rows, start=first):
-        values = [
-            (dept_name, None), (a.name, None), (KIND_LABELS[a.kind], None), (a.url, None),
-            (HOST_LABELS[a.hosted_by], None),
-            (a.last_content_update, None), (state_label("content", states["content"], t), "content"),
-            (a.audit_valid_until, None),
-            (state_label("certificate", states["certificate"], t), "certificate"),
-            (a.accessibility_audit_on, None),
-            (state_label("accessibility", states["accessibility"], t), "accessibility"),
-            (state_label("https", states["https"], t), "https"),
-            (state_label("portal", states["portal"], t), "portal"),
-            (_local(a.last_check_at, tz), None),
-            (state_label("check", states["check"], t), "check"),
-            (a.last_check_summary or "", None),
-        ]
-        for c, (value, column) in enumerate(values, start=1):
-            cell = put(ws, r, c, value, "DD-MM-YYYY HH:MM" if c == 14 else None)
-            if column and states[column] in _FILLS:
-                cell.fill = _FILLS[states[column]]
-                if states[column] != "ok":
-                    cell.font = Font(bold=True)
-    finish_sheet(ws, HEADERS, first, r)
+    UTC) are written in the time zone ``tz``; ``generated_at`` aware local."""
+    def state(column, states):
+        return states[column], state_label(column, states[column], t)
+
+    wb = new_workbook()
+    Table(wb, SHEET, "Website and app compliance", COLUMNS, generated_label(generated_at)).write(
+        (dept_name, a.name, KIND_LABELS[a.kind], a.url, HOST_LABELS[a.hosted_by],
+         a.last_content_update, state("content", states),
+         a.audit_valid_until, state("certificate", states),
+         a.accessibility_audit_on, state("accessibility", states),
+         state("https", states), state("portal", states),
+         _local(a.last_check_at, tz), state("check", states), a.last_check_summary or None)
+        for a, dept_name, states in rows
+    )
     return to_bytes(wb)

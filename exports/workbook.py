@@ -4,7 +4,8 @@ Every workbook is written in openpyxl's write-only (streaming) mode, so a sheet 
 rows costs no more memory than one of 1,000. A sheet is made by ``Table``: title and
 generation time on top, a bold header row that is frozen, filtered and repeated on every
 printed page, column widths that fit, landscape fit-to-width page set-up, dates as real date
-cells shown DD-MM-YYYY, and health or severity as text on a colour fill.
+cells shown DD-MM-YYYY (times DD-MM-YYYY HH:MM), and health, severity or a register's
+compliance state as text on a colour fill.
 
 ``text_cell`` writes every text value. A value that starts with ``=``, ``+``, ``-``, ``@``, a
 tab or a carriage return is stored as a string with Excel's quote prefix, never as a
@@ -26,6 +27,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from tracker.rules import HEALTH_LABELS
 
 DATE_FORMAT = "DD-MM-YYYY"
+DATETIME_FORMAT = "DD-MM-YYYY HH:MM"
 RISKY_FIRST = frozenset("=+-@\t\r")
 # XML 1.0 cannot hold these; openpyxl would raise on them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -44,13 +46,21 @@ FILLS = {
     "medium": "FFE599",
     "low": "D9EAD3",
 }
+# Compliance states of the registers (tracker.rules *_state): a problem is also bold.
+STATE_FILLS = {
+    "ok": "DFF3E4",
+    "expiring": "FFF1CC",
+    "expired": "FBE0E0",
+    "missing": "FBE0E0",
+    "down": "FBE0E0",
+}
 SEVERITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    kind: str = "text"  # text | date | number | health | severity
+    kind: str = "text"  # text | wrap | date | datetime | number | health | severity | state
     width: int | None = None  # for streamed sheets, whose data cannot be measured first
 
 
@@ -83,12 +93,17 @@ class Styles:
         self.ws = ws
         self.quoted = self._make(ws, quotePrefix=True)
         self.date = self._make(ws, number_format=DATE_FORMAT)
+        self.datetime = self._make(ws, number_format=DATETIME_FORMAT)
         self.header = self._make(ws, font=Font(bold=True), fill=_fill("D9D9D9"),
                                  alignment=Alignment(wrap_text=True, vertical="top"))
         self.title = self._make(ws, font=Font(bold=True, size=14))
         self.bold = self._make(ws, font=Font(bold=True))
         self.wrap = self._make(ws, alignment=Alignment(wrap_text=True, vertical="top"))
         self.filled = {key: self._make(ws, fill=_fill(colour)) for key, colour in FILLS.items()}
+        self.state = {
+            key: self._make(ws, fill=_fill(colour), **({} if key == "ok" else {"font": Font(bold=True)}))
+            for key, colour in STATE_FILLS.items()
+        }
 
     @staticmethod
     def _make(ws, quotePrefix=False, **attrs):
@@ -138,6 +153,21 @@ def date_cell(ws, styles, value):
     return Cell(ws, row=1, column=1, value=value, style_array=styles.date)
 
 
+def datetime_cell(ws, styles, value):
+    """A naive local date and time, shown DD-MM-YYYY HH:MM."""
+    if value is None:
+        return None
+    return Cell(ws, row=1, column=1, value=value, style_array=styles.datetime)
+
+
+def state_cell(ws, styles, value):
+    """A register's compliance state: ``(state, words)``, the words on the state's fill."""
+    if value is None:
+        return None
+    state, words = value
+    return text_cell(ws, styles, words, styles.state.get(state))
+
+
 def label_cell(ws, styles, code, labels):
     """Health or severity: the words, on the colour fill of that code."""
     if code is None:
@@ -174,6 +204,10 @@ class Table:
         for col in self.columns:
             if col.kind == "date":
                 convert.append(lambda v: date_cell(ws, st, v))
+            elif col.kind == "datetime":
+                convert.append(lambda v: datetime_cell(ws, st, v))
+            elif col.kind == "state":
+                convert.append(lambda v: state_cell(ws, st, v))
             elif col.kind == "number":
                 convert.append(lambda v: v)
             elif col.kind == "health":

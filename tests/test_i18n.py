@@ -229,3 +229,42 @@ def test_stored_codes_are_shown_in_the_readers_language(app):
         with force_locale("hi"):
             assert label("in_progress") == "प्रगति पर"
             assert label("overdue") == "समय सीमा पार"
+
+
+def test_the_service_register_speaks_hindi(app, client, auth):
+    """Flash messages and validation errors of the registers come from the catalogue."""
+    own = factories.department("own", name="Own Department")
+    factories.service(department=own, name="Birth certificate")
+    auth.sign_in(factories.user("nodal", department=own, name="Nodal Officer"))
+    form = {"department": "own", "name": "Domicile certificate", "psga_notified": "y",
+            "time_limit_days": "7", "designated_officer": "Tehsildar",
+            "delivery_mode": "integrated", "url": "https://own.ladakh.example/domicile",
+            "target_date": "2026-12-31", "milestone": ""}
+    response, text = hindi_page(client, "/services/new")
+    assert english_left(text, ("Own Department", "Nodal Officer", "own")) == []
+
+    response = client.post("/services/new", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    assert "सेवा “Domicile certificate” जोड़ी गई।" in visible_text(response.get_data(as_text=True))
+
+    response = client.post("/services/new", data={**form, "name": "Birth certificate",
+                                                  "time_limit_days": "", "url": "ftp://x"})
+    assert response.status_code == 422
+    text = visible_text(response.get_data(as_text=True))
+    assert "इस विभाग में इस नाम की सेवा पहले से है।" in text
+    assert "PSGA के अंतर्गत अधिसूचित सेवा के लिए दिनों में उसकी समय सीमा आवश्यक है।" in text
+    assert "http:// या https:// से शुरू होने वाला वेब पता दर्ज करें।" in text
+    assert "This department already has a service with this name." not in text
+
+
+def test_the_website_register_speaks_hindi(app, client, auth):
+    own = factories.department("own", name="Own Department")
+    auth.sign_in(factories.user("nodal", department=own, name="Nodal Officer"))
+    hindi_page(client, "/websites/new")
+    response = client.post("/websites/new", data={
+        "department": "own", "name": "Own portal", "kind": "website",
+        "url": "https://own.ladakh.example/", "hosted_by": "nic"}, follow_redirects=True)
+    assert response.status_code == 200
+    text = visible_text(response.get_data(as_text=True))
+    assert "“Own portal” रजिस्टर में जोड़ा गया।" in text
+    assert "कभी ऑडिट नहीं हुआ" in text  # the compliance states are translated too

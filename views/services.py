@@ -1,8 +1,11 @@
 """The PSGA service register: each department's public services, their summary, and the
 register's Excel export and import."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 import io
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -11,7 +14,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, SelectChoice, DateField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      StringField, SubmitField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -20,18 +23,17 @@ from models import Department, Milestone, Service
 from models.milestone import CLOSED_STATUSES
 from tracker import clock, reports
 from tracker.extensions import db
+from tracker.i18n import N_
 from tracker.operations import services as service_ops
 from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
-from tracker.operations.errors import Conflict, ValidationFailed
-from tracker.permissions import acting_department_ids, authorize, visible_department_ids
-
-def select_choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
+from tracker.operations.errors import ConflictError
+from tracker.permissions import authorize, visible_department_ids
+from views.registers import (Register, can_add, department_choices, department_filter,
+                             lazy_choices, select_choices, translated)
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
-MODE_CHOICES = [SelectChoice(k, v) for k, v in services_export.MODE_LABELS.items()]
+MODE_CHOICES = lazy_choices(services_export.MODE_LABELS)
 
 
 class ServiceForm(FlaskForm):
@@ -67,21 +69,6 @@ class ConfirmImportForm(FlaskForm):
     submit = SubmitField(_l("Apply these changes"))
 
 
-def _get_service(service_id):
-    service = db.session.get(Service, service_id)
-    if service is None:
-        abort(404)
-    return service
-
-
-def _department_choices(action):
-    ids = acting_department_ids(current_user, action)
-    q = sa.select(Department).where(Department.active.is_(True)).order_by(Department.name)
-    if ids is not None:
-        q = q.where(Department.id.in_(ids or {-1}))
-    return [(d.code, d.name) for d in db.session.execute(q).scalars()]
-
-
 def _milestone_choices(department_id, service=None):
     """Open milestones of the department not bringing another service online."""
     q = (
@@ -95,16 +82,36 @@ def _milestone_choices(department_id, service=None):
         )
         .order_by(Milestone.code)
     )
-    return [("", "None")] + [(code, f"{code}: {title}") for code, title in db.session.execute(q)]
+    return [("", _("None"))] + [(code, f"{code}: {title}") for code, title in db.session.execute(q)]
 
 
-def _apply_errors(form, errors):
-    for name, message in errors.items():
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = list(target.errors) + [message]
-        else:
-            form.form_errors.append(message)
+class ServiceRegister(Register):
+    model = Service
+    operations = service_ops
+    action = "edit_service"
+    endpoint = "services"
+    id_arg = "service_id"
+    template = "services/form.html"
+    form_class = ServiceForm
+    delete_form_class = DeleteForm
+    added_message = N_("Service “%(name)s” added.")
+    saved_message = N_("Service “%(name)s” saved.")
+    removed_message = N_("Service “%(name)s” removed.")
+
+    def prepare(self, form, department, record=None):
+        form.milestone.choices = select_choices(_milestone_choices(department.id, record))
+        if record is not None and request.method == "GET":
+            linked = service_ops.linked_milestone(record)
+            form.milestone.data = linked.code if linked else ""
+
+    def operation_args(self, form):
+        return {"milestone_code": form.milestone.data}
+
+    def context(self):
+        return {"modes": translated(services_export.MODE_LABELS)}
+
+
+REGISTER = ServiceRegister()
 
 
 def register_rows(department_ids=None, department_code=None):
@@ -133,13 +140,12 @@ def register_rows(department_ids=None, department_code=None):
 @login_required
 def index():
     scope = visible_department_ids(current_user)
-    code = request.args.get("department", "").strip().lower() or None
+    code = department_filter()
     rows = register_rows(scope, code)
-    departments = _department_choices("read") if scope is None else []
-    acting = acting_department_ids(current_user, "edit_service")
+    departments = department_choices("read") if scope is None else []
     return render_template("services/index.html", rows=rows, departments=departments,
-                           selected=code, modes=services_export.MODE_LABELS,
-                           can_add=acting is None or bool(acting))
+                           selected=code, modes=translated(services_export.MODE_LABELS),
+                           can_add=can_add("edit_service"))
 
 
 @bp.route("/summary")
@@ -159,90 +165,19 @@ def summary():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    allowed = _department_choices("edit_service")
-    if not allowed:
-        abort(403)
-    form = ServiceForm()
-    form.department.choices = select_choices(allowed)
-    code = form.department.data or request.args.get("department") or allowed[0][0]
-    department = db.session.execute(sa.select(Department).filter_by(code=code)).scalar()
-    if department is None:
-        abort(404)
-    authorize("edit_service", department)
-    if request.method == "GET":
-        form.department.data = department.code
-    form.milestone.choices = select_choices(_milestone_choices(department.id))
-    if form.validate_on_submit():
-        try:
-            service = service_ops.create(department, form.values(), form.milestone.data)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash(f"Service “{service.name}” added.", "success")
-            return redirect(url_for("services.index", department=department.code))
-    status = 422 if request.method == "POST" else 200
-    return render_template("services/form.html", form=form, service=None,
-                           department=department), status
+    return REGISTER.new()
 
 
 @bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(service_id):
-    service = authorize("edit_service", _get_service(service_id))
-    form = ServiceForm(obj=service if request.method == "GET" else None)
-    form.department.choices = select_choices([(service.department.code, service.department.name)])
-    form.department.data = service.department.code
-    form.milestone.choices = select_choices(_milestone_choices(service.department_id, service))
-    if request.method == "GET":
-        linked = service_ops.linked_milestone(service)
-        form.milestone.data = linked.code if linked else ""
-        form.version.data = str(service.version)
-    conflict = None
-    status = 200
-    if form.validate_on_submit():
-        try:
-            expected = int(form.version.data or 0)
-        except ValueError:
-            expected = 0
-        try:
-            service_ops.update(service, form.values(), expected, form.milestone.data)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
-            status = 422
-        except Conflict as exc:
-            db.session.rollback()
-            service = _get_service(service_id)
-            conflict = {"message": exc.message, "saved": service}
-            form.version.data = str(service.version)
-            status = 409
-        else:
-            db.session.commit()
-            flash(f"Service “{service.name}” saved.", "success")
-            return redirect(url_for("services.index", department=service.department.code))
-    elif request.method == "POST":
-        status = 422
-    return render_template("services/form.html", form=form, service=service,
-                           department=service.department, conflict=conflict,
-                           delete_form=DeleteForm(version=service.version),
-                           modes=services_export.MODE_LABELS), status
+    return REGISTER.edit(service_id)
 
 
 @bp.route("/<int:service_id>/delete", methods=["POST"])
 @login_required
 def delete(service_id):
-    service = authorize("edit_service", _get_service(service_id))
-    form = DeleteForm()
-    code, name = service.department.code, service.name
-    try:
-        service_ops.delete(service, int(form.version.data or 0) or None)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message + " Look at it again before removing it.", "error")
-        return redirect(url_for("services.edit", service_id=service_id)), 303
-    db.session.commit()
-    flash(f"Service “{name}” removed.", "success")
-    return redirect(url_for("services.index", department=code))
+    return REGISTER.delete(service_id)
 
 
 @bp.route("/export.xlsx")
@@ -250,11 +185,12 @@ def delete(service_id):
 def export():
     authorize("read")
     scope = visible_department_ids(current_user)
-    code = request.args.get("department", "").strip().lower() or None
+    code = department_filter()
     rows = register_rows(scope, code)
     summaries = reports.service_summaries(scope)
-    today = clock.today()
-    data = services_export.services_workbook(rows, summaries, today)
+    generated_at = datetime.now(clock.zone())
+    today = generated_at.date()
+    data = services_export.services_workbook(rows, summaries, generated_at)
     name = f"service-register-{services_export.safe_filename_part(code or 'all')}-{today:%Y-%m-%d}.xlsx"
     return send_file(
         io.BytesIO(data), as_attachment=True, download_name=name,
@@ -278,7 +214,7 @@ def _upload_path(token):
 
 
 def _require_import_right():
-    if not _department_choices("edit_service"):
+    if not department_choices("edit_service"):
         abort(403)
 
 
@@ -316,11 +252,11 @@ def apply_import():
     _require_import_right()
     form = ConfirmImportForm()
     if not form.validate_on_submit() or session.get("services_import") != form.token.data:
-        flash("This import has expired; upload the workbook again.", "error")
+        flash(_("This import has expired; upload the workbook again."), "error")
         return redirect(url_for("services.import_workbook"))
     path = _upload_path(form.token.data)
     if not path.exists():
-        flash("This import has expired; upload the workbook again.", "error")
+        flash(_("This import has expired; upload the workbook again."), "error")
         return redirect(url_for("services.import_workbook"))
     rows, parse_errors = services_export.read_services(path.read_bytes())
     path.unlink(missing_ok=True)
@@ -330,13 +266,18 @@ def apply_import():
             db.session.rollback()
             return render_template("services/import.html", form=ImportForm(), plan=plan), 422
         db.session.commit()
-    except Conflict as exc:
+    except ConflictError:
         db.session.rollback()
-        flash(exc.message + " Nothing was imported; export again and redo your changes.", "error")
+        flash(_("Someone else changed this record after you opened it. Nothing was imported; "
+                "export again and redo your changes."), "error")
         return redirect(url_for("services.import_workbook"))
     finally:
         session.pop("services_import", None)
     counts = plan.counts()
-    flash(f"Import applied: {counts['create']} services added, {counts['update']} changed, "
-          f"{counts['unchanged']} unchanged.", "success")
+    flash(ngettext("Import applied: %(num)d service added, %(changed)d changed, "
+                   "%(unchanged)d unchanged.",
+                   "Import applied: %(num)d services added, %(changed)d changed, "
+                   "%(unchanged)d unchanged.",
+                   counts["create"], changed=counts["update"], unchanged=counts["unchanged"]),
+          "success")
     return redirect(url_for("services.index"))

@@ -1,13 +1,15 @@
 """The website and app register: the compliance table of every department's websites, web
 apps and mobile apps, each asset's page with its health checks, and the Excel export."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 import io
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, DateField, HiddenField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from exports import websites as websites_export
@@ -15,14 +17,12 @@ from jobs.health_check import SECURITY_HEADER_LABELS, SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
+from tracker.i18n import N_
 from tracker.operations import websites as website_ops
-from tracker.operations.errors import Conflict, ValidationFailed
-from tracker.permissions import acting_department_ids, authorize, visible_department_ids
+from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
-
-def select_choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
+from views.registers import (Register, can_add, department_choices, department_filter, lazy_choices,
+                             translated)
 
 bp = Blueprint("websites", __name__, url_prefix="/websites")
 
@@ -32,9 +32,9 @@ HISTORY_LENGTH = 30
 class AssetForm(FlaskForm):
     department = SelectField(_l("Department"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in websites_export.KIND_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=lazy_choices(websites_export.KIND_LABELS))
     url = StringField(_l("Web address"), validators=[DataRequired(), Length(max=500)])
-    hosted_by = SelectField(_l("Hosted by"), choices=[SelectChoice(k, v) for k, v in websites_export.HOST_LABELS.items()])
+    hosted_by = SelectField(_l("Hosted by"), choices=lazy_choices(websites_export.HOST_LABELS))
     last_content_update = DateField(_l("Last content update"), validators=[Optional()])
     audit_valid_until = DateField(_l("Security-audit certificate valid until"),
                                   validators=[Optional()])
@@ -51,21 +51,6 @@ class AssetForm(FlaskForm):
 class DeleteForm(FlaskForm):
     version = HiddenField()
     submit = SubmitField(_l("Remove from the register"))
-
-
-def _get_asset(asset_id):
-    asset = db.session.get(DigitalAsset, asset_id)
-    if asset is None:
-        abort(404)
-    return asset
-
-
-def _department_choices(action):
-    ids = acting_department_ids(current_user, action)
-    q = sa.select(Department).where(Department.active.is_(True)).order_by(Department.name)
-    if ids is not None:
-        q = q.where(Department.id.in_(ids or {-1}))
-    return [(d.code, d.name) for d in db.session.execute(q).scalars()]
 
 
 def compliance_rows(today, t, department_ids=None, department_code=None):
@@ -107,10 +92,36 @@ def _asset_states(asset, today, t):
 
 def _template_globals(t):
     return {
-        "state_label": lambda column, state: websites_export.state_label(column, state, t),
-        "kinds": websites_export.KIND_LABELS,
-        "hosts": websites_export.HOST_LABELS,
+        "state_label": lambda column, state: websites_export.state_label(column, state, t, _),
+        "kinds": translated(websites_export.KIND_LABELS),
+        "hosts": translated(websites_export.HOST_LABELS),
     }
+
+
+class AssetRegister(Register):
+    model = DigitalAsset
+    operations = website_ops
+    action = "edit_asset"
+    endpoint = "websites"
+    id_arg = "asset_id"
+    template = "websites/form.html"
+    form_class = AssetForm
+    delete_form_class = DeleteForm
+    added_message = N_("“%(name)s” added to the register.")
+    saved_message = N_("“%(name)s” saved.")
+    removed_message = N_("“%(name)s” removed from the register.")
+
+    def saved_url(self, record):
+        return url_for("websites.show", asset_id=record.id)
+
+    def cancel_url(self, record, department):
+        return self.saved_url(record) if record is not None else url_for("websites.index")
+
+    def context(self):
+        return _template_globals(thresholds())
+
+
+REGISTER = AssetRegister()
 
 
 @bp.route("/")
@@ -118,24 +129,23 @@ def _template_globals(t):
 def index():
     today, t = clock.today(), thresholds()
     scope = visible_department_ids(current_user)
-    code = request.args.get("department", "").strip().lower() or None
+    code = department_filter()
     problems_only = request.args.get("problems") == "1"
     rows = compliance_rows(today, t, scope, code)
     if problems_only:
         rows = [r for r in rows if any(s != "ok" for s in r[2].values())]
-    acting = acting_department_ids(current_user, "edit_asset")
     return render_template(
         "websites/index.html", rows=rows, today=today, selected=code,
         problems_only=problems_only,
-        departments=_department_choices("read") if scope is None else [],
-        can_add=acting is None or bool(acting), **_template_globals(t),
+        departments=department_choices("read") if scope is None else [],
+        can_add=can_add("edit_asset"), **_template_globals(t),
     )
 
 
 @bp.route("/<int:asset_id>")
 @login_required
 def show(asset_id):
-    asset = authorize("read", _get_asset(asset_id))
+    asset = authorize("read", REGISTER.get(asset_id))
     today, t = clock.today(), thresholds()
     history = db.session.execute(
         sa.select(HealthCheck)
@@ -151,107 +161,33 @@ def show(asset_id):
     )
 
 
-def _apply_errors(form, errors):
-    for name, message in errors.items():
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = list(target.errors) + [message]
-        else:
-            form.form_errors.append(message)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    allowed = _department_choices("edit_asset")
-    if not allowed:
-        abort(403)
-    form = AssetForm()
-    form.department.choices = select_choices(allowed)
-    code = form.department.data or request.args.get("department") or allowed[0][0]
-    department = db.session.execute(sa.select(Department).filter_by(code=code)).scalar()
-    if department is None:
-        abort(404)
-    authorize("edit_asset", department)
-    if request.method == "GET":
-        form.department.data = department.code
-    if form.validate_on_submit():
-        try:
-            asset = website_ops.create(department, form.values())
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash(f"“{asset.name}” added to the register.", "success")
-            return redirect(url_for("websites.show", asset_id=asset.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("websites/form.html", form=form, asset=None,
-                           department=department), status
+    return REGISTER.new()
 
 
 @bp.route("/<int:asset_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(asset_id):
-    asset = authorize("edit_asset", _get_asset(asset_id))
-    form = AssetForm(obj=asset if request.method == "GET" else None)
-    form.department.choices = select_choices([(asset.department.code, asset.department.name)])
-    form.department.data = asset.department.code
-    if request.method == "GET":
-        form.version.data = str(asset.version)
-    conflict, status = None, 200
-    if form.validate_on_submit():
-        try:
-            expected = int(form.version.data or 0)
-        except ValueError:
-            expected = 0
-        try:
-            website_ops.update(asset, form.values(), expected)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
-            status = 422
-        except Conflict as exc:
-            db.session.rollback()
-            asset = _get_asset(asset_id)
-            conflict = {"message": exc.message, "saved": asset}
-            form.version.data = str(asset.version)
-            status = 409
-        else:
-            db.session.commit()
-            flash(f"“{asset.name}” saved.", "success")
-            return redirect(url_for("websites.show", asset_id=asset.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("websites/form.html", form=form, asset=asset,
-                           department=asset.department, conflict=conflict,
-                           delete_form=DeleteForm(version=asset.version),
-                           **_template_globals(thresholds())), status
+    return REGISTER.edit(asset_id)
 
 
 @bp.route("/<int:asset_id>/delete", methods=["POST"])
 @login_required
 def delete(asset_id):
-    asset = authorize("edit_asset", _get_asset(asset_id))
-    form = DeleteForm()
-    name, code = asset.name, asset.department.code
-    try:
-        website_ops.delete(asset, int(form.version.data or 0) or None)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message + " Look at it again before removing it.", "error")
-        return redirect(url_for("websites.edit", asset_id=asset_id)), 303
-    db.session.commit()
-    flash(f"“{name}” removed from the register.", "success")
-    return redirect(url_for("websites.index", department=code))
+    return REGISTER.delete(asset_id)
 
 
 @bp.route("/export.xlsx")
 @login_required
 def export():
     authorize("read")
-    today, t = clock.today(), thresholds()
-    code = request.args.get("department", "").strip().lower() or None
+    generated_at, t = datetime.now(clock.zone()), thresholds()
+    today = generated_at.date()
+    code = department_filter()
     rows = compliance_rows(today, t, visible_department_ids(current_user), code)
-    data = websites_export.websites_workbook(rows, today, t, clock.zone())
+    data = websites_export.websites_workbook(rows, generated_at, t, clock.zone())
     name = f"website-compliance-{code or 'all'}-{today:%Y-%m-%d}.xlsx"
     if code and not code.replace("-", "").replace("_", "").isalnum():
         name = f"website-compliance-{today:%Y-%m-%d}.xlsx"

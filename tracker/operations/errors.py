@@ -49,21 +49,3 @@ def check(errors):
     if errors:
         raise ValidationError(errors)
 
-
-# The registers (services, websites) were written against these two, in parallel with the
-# classes above; they carry one message per field. To be folded into ValidationError and
-# ConflictError (same meaning) in a follow-up.
-class ValidationFailed(OperationError):
-    """The values are not acceptable: ``errors`` maps a field name to a message."""
-
-    def __init__(self, errors: dict):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class Conflict(OperationError):
-    """Someone saved the record after the user read it (optimistic locking)."""
-
-    def __init__(self, message="Someone else changed this record after you opened it."):
-        super().__init__(message)
-        self.message = message

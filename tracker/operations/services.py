@@ -8,14 +8,16 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
+
+from flask_babel import gettext as _
 
 from models import Milestone, Service
 from models.base import utcnow
 from models.service import DELIVERY_MODES
 from tracker import audit
 from tracker.extensions import db
-from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.errors import ValidationError, check
+from tracker.operations.milestones import check_version, flush_versioned
 
 FIELDS = (
     "name",
@@ -36,7 +38,7 @@ def is_web_address(value: str) -> bool:
 
 def clean(values: dict, department_id: int, service: Service | None = None,
           milestone_code: str | None = None):
-    """``(cleaned values, milestone or None)`` or ``ValidationFailed`` with every error.
+    """``(cleaned values, milestone or None)`` or ``ValidationError`` with every error.
 
     ``values`` holds the FIELDS already typed (str, bool, int, date or None);
     ``milestone_code`` names the milestone of the same department that brings the service
@@ -46,9 +48,9 @@ def clean(values: dict, department_id: int, service: Service | None = None,
     out = {}
     name = (values.get("name") or "").strip()
     if not name:
-        errors["name"] = "Enter the name of the service."
+        errors["name"] = [_("Enter the name of the service.")]
     elif len(name) > 300:
-        errors["name"] = "The name is longer than 300 characters."
+        errors["name"] = [_("The name is longer than %(max)d characters.", max=300)]
     else:
         clash = db.session.execute(
             sa.select(Service.id).where(
@@ -58,7 +60,7 @@ def clean(values: dict, department_id: int, service: Service | None = None,
             )
         ).first()
         if clash:
-            errors["name"] = "This department already has a service with this name."
+            errors["name"] = [_("This department already has a service with this name.")]
     out["name"] = name
 
     notified = bool(values.get("psga_notified"))
@@ -67,31 +69,33 @@ def clean(values: dict, department_id: int, service: Service | None = None,
     if limit in ("", None):
         limit = None
         if notified:
-            errors["time_limit_days"] = "A PSGA-notified service needs its time limit in days."
+            errors["time_limit_days"] = [_("A PSGA-notified service needs its time limit in days.")]
     elif not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_TIME_LIMIT_DAYS:
-        errors["time_limit_days"] = f"Enter a whole number of days from 1 to {MAX_TIME_LIMIT_DAYS}."
+        errors["time_limit_days"] = [_("Enter a whole number of days from 1 to %(max)d.",
+                                         max=MAX_TIME_LIMIT_DAYS)]
     out["time_limit_days"] = limit
 
     officer = (values.get("designated_officer") or "").strip()
     if len(officer) > 200:
-        errors["designated_officer"] = "The designated officer is longer than 200 characters."
+        errors["designated_officer"] = [_("The designated officer is longer than %(max)d characters.",
+                                            max=200)]
     out["designated_officer"] = officer
 
     mode = values.get("delivery_mode") or "offline"
     if mode not in DELIVERY_MODES:
-        errors["delivery_mode"] = "Choose offline, online (standalone) or integrated."
+        errors["delivery_mode"] = [_("Choose offline, online (standalone) or integrated.")]
     out["delivery_mode"] = mode
 
     url = (values.get("url") or "").strip() or None
     if url is not None and (len(url) > 500 or not is_web_address(url)):
-        errors["url"] = "Enter a web address starting with http:// or https://."
+        errors["url"] = [_("Enter a web address starting with http:// or https://.")]
     elif url is None and mode in ("online_standalone", "integrated"):
-        errors["url"] = "A service delivered online needs its web address."
+        errors["url"] = [_("A service delivered online needs its web address.")]
     out["url"] = url
 
     target = values.get("target_date")
     if target is not None and not isinstance(target, date):
-        errors["target_date"] = "Enter the target date as DD-MM-YYYY."
+        errors["target_date"] = [_("Enter the target date as DD-MM-YYYY.")]
     out["target_date"] = target
 
     milestone = None
@@ -103,13 +107,14 @@ def clean(values: dict, department_id: int, service: Service | None = None,
             )
         ).scalar()
         if milestone is None:
-            errors["milestone"] = f"The department has no milestone with code {code}."
+            errors["milestone"] = [_("The department has no milestone with code %(code)s.",
+                                             code=code)]
         elif milestone.service_id is not None and (
             service is None or milestone.service_id != service.id
         ):
-            errors["milestone"] = f"Milestone {code} already brings another service online."
-    if errors:
-        raise ValidationFailed(errors)
+            errors["milestone"] = [_("Milestone %(code)s already brings another service online.",
+                                             code=code)]
+    check(errors)
     return out, milestone
 
 
@@ -148,9 +153,8 @@ def create(department, values: dict, milestone_code=None, user=None) -> Service:
 def update(service: Service, values: dict, expected_version: int | None,
            milestone_code=None, user=None) -> dict:
     """Change a service. ``expected_version`` is the version the user read: a later one in
-    the database is a ``Conflict`` (as is a concurrent save caught at flush)."""
-    if expected_version is not None and service.version != expected_version:
-        raise Conflict()
+    the database is a ``ConflictError`` (as is a concurrent save caught at flush)."""
+    check_version(service, expected_version)
     cleaned, milestone = clean(values, service.department_id, service, milestone_code)
     before = audit.snapshot(service, FIELDS)
     for key, value in cleaned.items():
@@ -160,26 +164,19 @@ def update(service: Service, values: dict, expected_version: int | None,
     if not changes:
         return {}
     service.updated_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict() from None
+    flush_versioned(service, expected_version)
     audit.record("update", "service", service.id, changes, user=user)
     return changes
 
 
 def delete(service: Service, expected_version: int | None = None, user=None):
-    if expected_version is not None and service.version != expected_version:
-        raise Conflict()
+    check_version(service, expected_version)
     snapshot = audit.snapshot(service, FIELDS)
     for m in list(service.milestones):
         m.service_id = None
     service_id = service.id
     db.session.delete(service)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict() from None
+    flush_versioned(service, expected_version)
     audit.record("delete", "service", service_id, snapshot, user=user)
 
 
@@ -234,7 +231,8 @@ def plan_import(rows, parse_errors, user):
     for row in rows:
         dept = departments.get(row.department_code)
         if row.department_code and dept is None:
-            err(row, "Department code", f"No active department has the code '{row.department_code}'.")
+            err(row, "Department code", _("No active department has the code '%(code)s'.",
+                                               code=row.department_code))
             continue
         if dept is None:
             continue
@@ -242,28 +240,30 @@ def plan_import(rows, parse_errors, user):
         if row.service_id is not None:
             service = existing.get(row.service_id)
             if service is None or (user.role == "nodal" and service.department_id != user.department_id):
-                err(row, "ID", f"No service has the ID {row.service_id}.")
+                err(row, "ID", _("No service has the ID %(id)s.", id=row.service_id))
                 continue
             if service.department_id != dept.id:
                 err(row, "Department code",
-                    "A service cannot move to another department; add it there as a new row.")
+                    _("A service cannot move to another department; add it there as a new row."))
                 continue
             if row.service_id in seen_ids:
-                err(row, "ID", f"The service with ID {row.service_id} is also on row {seen_ids[row.service_id]}.")
+                err(row, "ID", _("The service with ID %(id)s is also on row %(row)s.",
+                                  id=row.service_id, row=seen_ids[row.service_id]))
                 continue
             seen_ids[row.service_id] = row.row
         if not can(user, "edit_service", service or dept):
-            err(row, "Department code", "You may not change the services of this department.")
+            err(row, "Department code", _("You may not change the services of this department."))
             continue
         key = (dept.id, (row.values.get("name") or "").strip().lower())
         if key[1] and key in seen_names:
-            err(row, "Service", f"The same service is also on row {seen_names[key]}.")
+            err(row, "Service", _("The same service is also on row %(row)s.", row=seen_names[key]))
             continue
         seen_names[key] = row.row
         if service is not None and row.version is not None and row.version != service.version:
             err(row, "Version",
-                f"Changed in the tracker since this workbook was exported (version "
-                f"{row.version}, now {service.version}); export again and redo this row.")
+                _("Changed in the tracker since this workbook was exported (version "
+                  "%(read)s, now %(now)s); export again and redo this row.",
+                  read=row.version, now=service.version))
             continue
         if service is None and row.service_id is None:
             # A row without an ID that names an existing service updates it.
@@ -273,9 +273,10 @@ def plan_import(rows, parse_errors, user):
             ).scalar()
         try:
             cleaned, milestone = clean(row.values, dept.id, service, row.milestone_code)
-        except ValidationFailed as exc:
-            for name, message in exc.errors.items():
-                err(row, FIELD_COLUMNS.get(name, name), message)
+        except ValidationError as exc:
+            for name, messages in exc.errors.items():
+                for message in messages:
+                    err(row, FIELD_COLUMNS.get(name, name), message)
             continue
         if service is None:
             plan.changes.append({"kind": "create", "row": row.row, "department": dept.code,

@@ -3,14 +3,16 @@ the health checks recorded against them. Nothing here commits."""
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
+
+from flask_babel import gettext as _
 
 from models import DigitalAsset, HealthCheck
 from models.base import utcnow
 from models.digital_asset import ASSET_KINDS, HOSTS
 from tracker import audit
 from tracker.extensions import db
-from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.errors import check
+from tracker.operations.milestones import check_version, flush_versioned
 from tracker.operations.services import is_web_address
 
 FIELDS = (
@@ -32,23 +34,23 @@ def clean(values: dict, department_id: int, asset: DigitalAsset | None = None) -
     out = {}
     name = (values.get("name") or "").strip()
     if not name:
-        errors["name"] = "Enter the name of the website or app."
+        errors["name"] = [_("Enter the name of the website or app.")]
     elif len(name) > 200:
-        errors["name"] = "The name is longer than 200 characters."
+        errors["name"] = [_("The name is longer than %(max)d characters.", max=200)]
     out["name"] = name
     kind = values.get("kind") or "website"
     if kind not in ASSET_KINDS:
-        errors["kind"] = "Choose website, web app or mobile app."
+        errors["kind"] = [_("Choose website, web app or mobile app.")]
     out["kind"] = kind
     host = values.get("hosted_by") or "nic"
     if host not in HOSTS:
-        errors["hosted_by"] = "Choose NIC, the department or a vendor."
+        errors["hosted_by"] = [_("Choose NIC, the department or a vendor.")]
     out["hosted_by"] = host
     url = (values.get("url") or "").strip()
     if not url:
-        errors["url"] = "Enter the web address."
+        errors["url"] = [_("Enter the web address.")]
     elif len(url) > 500 or not is_web_address(url):
-        errors["url"] = "Enter a web address starting with http:// or https://."
+        errors["url"] = [_("Enter a web address starting with http:// or https://.")]
     else:
         clash = db.session.execute(
             sa.select(DigitalAsset.id).where(
@@ -58,17 +60,16 @@ def clean(values: dict, department_id: int, asset: DigitalAsset | None = None) -
             )
         ).first()
         if clash:
-            errors["url"] = "This department already registered this address."
+            errors["url"] = [_("This department already registered this address.")]
     out["url"] = url
     for name in DATE_FIELDS:
         value = values.get(name)
         if value is not None and not isinstance(value, date):
-            errors[name] = "Enter the date as DD-MM-YYYY."
+            errors[name] = [_("Enter the date as DD-MM-YYYY.")]
         out[name] = value
     out["https"] = bool(values.get("https"))
     out["portal_integrated"] = bool(values.get("portal_integrated"))
-    if errors:
-        raise ValidationFailed(errors)
+    check(errors)
     return out
 
 
@@ -84,8 +85,7 @@ def create(department, values: dict, user=None) -> DigitalAsset:
 
 
 def update(asset: DigitalAsset, values: dict, expected_version: int | None, user=None) -> dict:
-    if expected_version is not None and asset.version != expected_version:
-        raise Conflict()
+    check_version(asset, expected_version)
     cleaned = clean(values, asset.department_id, asset)
     before = audit.snapshot(asset, FIELDS)
     for key, value in cleaned.items():
@@ -94,25 +94,18 @@ def update(asset: DigitalAsset, values: dict, expected_version: int | None, user
     if not changes:
         return {}
     asset.updated_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict() from None
+    flush_versioned(asset, expected_version)
     audit.record("update", "digital_asset", asset.id, changes, user=user)
     return changes
 
 
 def delete(asset: DigitalAsset, expected_version: int | None = None, user=None):
-    if expected_version is not None and asset.version != expected_version:
-        raise Conflict()
+    check_version(asset, expected_version)
     snapshot = audit.snapshot(asset, FIELDS)
     asset_id = asset.id
     db.session.execute(sa.delete(HealthCheck).where(HealthCheck.asset_id == asset_id))
     db.session.delete(asset)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict() from None
+    flush_versioned(asset, expected_version)
     audit.record("delete", "digital_asset", asset_id, snapshot, user=user)
 
 

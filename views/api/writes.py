@@ -261,8 +261,6 @@ WEBSITE_TYPES = {"name": "text", "kind": "text", "url": "text", "hosted_by": "te
 
 
 def _register_update(model, ident, action, types, operation, **extra):
-    from tracker.operations.errors import Conflict, ValidationFailed
-
     record = _get_visible(model, ident)
     authorize(action, record)
     body = json_body()
@@ -273,10 +271,10 @@ def _register_update(model, ident, action, types, operation, **extra):
     f.check()
     try:
         operation(record, values, version, user=current_user, **extra)
-    except ValidationFailed as error:
+    except ValidationError as error:
         db.session.rollback()
-        raise ApiError(422, "Validation failed.", dict(error.errors)) from None
-    except Conflict:
+        raise _invalid(error) from None
+    except ConflictError:
         raise _conflict(model, ident) from None
     db.session.commit()
     return record_response(record)
