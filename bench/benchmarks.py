@@ -46,8 +46,8 @@ def home_page(ctx):
 
 @benchmark("department_page")
 def department_page(ctx):
-    """The milestone list of the largest department through the app vs its statements bare.
-    The page is not paged: it grows with the department's milestones (1,000 at 100k)."""
+    """The milestone list of the largest department through the app vs its statements bare:
+    its first page (50 of the department's 10 to 1,000 milestones)."""
     from bench.generate import department_code
 
     return ctx.page_vs_sql("department_page", f"/departments/{department_code(1)}",

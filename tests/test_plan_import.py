@@ -150,6 +150,63 @@ def test_every_kind_of_cell_problem_is_found(app):
     }
 
 
+def _plan_rows(n, start=0, status="Not started", percent=0):
+    return [("health" if i % 2 else "pwd", f"BULK-{i:04d}", f"Milestone {i}", None, "Other",
+             None, None, date(2026, 5, 1) + timedelta(days=i % 30), status, percent, None)
+            for i in range(start, start + n)]
+
+
+def _apply_counting(count_queries, rows, user, codes=(("health", "Health"), ("pwd", "Public Works"))):
+    from tracker.operations import imports
+
+    parsed, problems = read_plan(filled_template(rows, codes), {"health", "pwd"})
+    assert problems == []
+    with count_queries() as statements:
+        counts = imports.apply_plan(parsed, user, "bulk.xlsx")
+    return counts, statements
+
+
+@pytest.mark.parametrize("n", [6, 60])
+def test_applying_a_plan_runs_the_same_few_statements_for_6_rows_or_60(nic, count_queries, n):
+    """Set-based: the statements do not grow with the rows created (batched INSERTs), and
+    each row still gets its audit entry, each changed milestone its history row."""
+    counts, statements = _apply_counting(count_queries, _plan_rows(n), nic)
+    assert counts == {"created": n, "updated": 0, "unchanged": 0}
+    assert len(statements) <= 12, statements
+    # Half the rows again, changed (status and percent: a history row each), plus n new rows.
+    rows = _plan_rows(n // 2, status="In progress", percent=50) + _plan_rows(n, start=n)
+    counts, statements = _apply_counting(count_queries, rows, nic)
+    assert counts == {"created": n, "updated": n // 2, "unchanged": 0}
+    # One UPDATE per changed milestone, each checking the version it read (optimistic locking;
+    # SQLAlchemy does not batch versioned UPDATEs); every other statement is batched.
+    updates = [s for s in statements if s.startswith("UPDATE milestones")]
+    assert len(updates) == n // 2
+    assert len(statements) - len(updates) <= 12, statements
+    assert db.session.query(Milestone).count() == 2 * n
+    plans = db.session.execute(db.select(ActionPlan)).scalars().all()
+    assert len(plans) == 2
+    assert {m.plan_id for m in _milestones()} == {p.id for p in plans}
+    for plan in plans:
+        positions = sorted(m.position for m in _milestones() if m.plan_id == plan.id)
+        assert positions == list(range(n))
+    history = db.session.execute(db.select(MilestoneUpdate)).scalars().all()
+    assert len(history) == n // 2
+    assert {(h.status_from, h.status_to, h.percent_to, h.note) for h in history} == {
+        ("not_started", "in_progress", 50, "Imported from bulk.xlsx")}
+    entries = db.session.execute(db.select(AuditLog).order_by(AuditLog.id)).scalars().all()
+    actions = [(e.action, e.entity) for e in entries]
+    assert actions.count(("create", "action_plan")) == 2
+    assert actions.count(("create", "milestone")) == 2 * n
+    assert actions.count(("update", "milestone")) == n // 2
+    assert actions.count(("import_plan", "action_plan")) == 2
+    by_id = {m.id: m for m in _milestones()}
+    for e in entries:
+        if e.entity == "milestone":
+            assert e.entity_id in by_id and e.changes["source"] == "bulk.xlsx"
+            if e.action == "create":
+                assert e.changes["code"] == by_id[e.entity_id].code
+
+
 def test_round_trip_a_department_roadmap_exported_and_imported_into_a_fresh_database(app, nic, as_user):
     health = db.session.execute(db.select(Department).filter_by(code="health")).scalar_one()
     plan = factories.plan(department=health, status="approved")

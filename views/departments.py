@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy.orm import joinedload
 
@@ -12,6 +12,7 @@ from tracker.permissions import authorize
 from tracker.settings import thresholds
 
 bp = Blueprint("departments", __name__, url_prefix="/departments")
+PAGE_SIZE = 50  # milestones per page: a department can have a thousand
 
 
 def milestone_url(m):
@@ -41,6 +42,13 @@ def show(code):
         .options(joinedload(ActionPlan.submitted_by), joinedload(ActionPlan.reviewed_by))
         .filter_by(department_id=department.id)
     ).scalar()
+    total = db.session.execute(
+        sa.select(sa.func.count(Milestone.id)).where(Milestone.department_id == department.id)
+    ).scalar_one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= pages:
+        abort(404)
     rows = db.session.execute(
         sa.select(
             Milestone,
@@ -50,8 +58,16 @@ def show(code):
         )
         .where(Milestone.department_id == department.id)
         .order_by(Milestone.position, Milestone.due_date, Milestone.id)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
+    args = {k: v for k, v in request.args.to_dict(flat=False).items()
+            if k not in ("page", "code")}
+
+    def page_url(n):
+        return url_for("departments.show", code=department.code, **args, page=n)
+
     return render_template(
         "departments/show.html", department=department, plan=plan, rows=rows, today=today,
         url_for_milestone=milestone_url, open_bottlenecks=open_bottlenecks,
+        page=page, pages=pages, page_url=page_url,
     )

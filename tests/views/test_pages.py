@@ -47,6 +47,43 @@ def test_department_page_queries_do_not_grow(app, as_user, count_queries):
     assert 'href="/departments/health/plan"' in html
 
 
+def test_department_page_lists_its_milestones_50_a_page_with_links_that_work_without_script(
+        app, as_user, count_queries):
+    from views.departments import PAGE_SIZE
+
+    dept = factories.department("health")
+    plan = factories.plan(department=dept, status="approved")
+    for i in range(2 * PAGE_SIZE + 3):
+        factories.milestone(plan=plan, code=f"P-{i:03d}", title=f"Paged {i:03d}", position=i,
+                            commit=False)
+    db.session.commit()
+    client = as_user(factories.user("secretary"))
+
+    def page(url):
+        client.get(url)
+        with count_queries() as statements:
+            response = client.get(url)
+        return response, len(statements)
+
+    first, first_queries = page("/departments/health")
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200
+    assert "Paged 000" in html and f"Paged {PAGE_SIZE - 1:03d}" in html
+    assert f"Paged {PAGE_SIZE:03d}" not in html
+    assert "Page 1 of 3" in html and 'rel="prev"' not in html
+    assert 'href="/departments/health?page=2" rel="next"' in html
+    last, last_queries = page("/departments/health?page=3&lang=en")
+    html = last.get_data(as_text=True)
+    assert f"Paged {2 * PAGE_SIZE:03d}" in html and f"Paged {2 * PAGE_SIZE - 1:03d}" not in html
+    assert html.count("<tr>") == 3 + 1  # three rows and the header
+    # The links keep the other arguments of the address; no next link on the last page.
+    assert 'href="/departments/health?lang=en&amp;page=2" rel="prev"' in html
+    assert 'rel="next"' not in html
+    assert last_queries == first_queries
+    assert client.get("/departments/health?page=4").status_code == 404
+    assert client.get("/departments/health?page=0").status_code == 404
+
+
 def test_milestone_update_form_keeps_input_and_shows_errors(app, as_user):
     today = clock.today()
     m = factories.milestone(today=today, baseline_due=today + timedelta(days=10),
