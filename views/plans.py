@@ -103,8 +103,8 @@ def refused(department, plan, exc, review_form=None):
         return render_plan(department, plan, general_errors=[
             _("Someone else changed this plan since you opened it. Here it is as it is now: "
               "please check it and try again.")], status=409)
-    general = apply_errors(review_form, exc.errors) if review_form is not None else [
-        m for msgs in exc.errors.values() for m in msgs]
+    general = (apply_errors(review_form, exc.errors) if review_form is not None
+               else exc.messages)
     return render_plan(department, plan, review_form=review_form, general_errors=general,
                        status=422)
 

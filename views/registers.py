@@ -11,27 +11,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectChoice
 
 from models import Department
 from tracker.extensions import db
 from tracker.i18n import N_
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import acting_department_ids, authorize
-from views.workflow_forms import apply_errors
+from views.workflow_forms import apply_errors, opts
 
 CONFLICT_MESSAGE = N_("Someone else changed this record after you opened it.")
 CONFLICT_ON_DELETE = N_("Someone else changed this record after you opened it. Look at it again "
                         "before removing it.")
 
 
-def select_choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
 def lazy_choices(labels):
     """Options of a select from ``{code: words}`` marked with ``N_``, shown translated."""
-    return [SelectChoice(code, _l(words)) for code, words in labels.items()]
+    return opts((code, _l(words)) for code, words in labels.items())
 
 
 def translated(labels):
@@ -115,7 +110,7 @@ class Register:
         if not allowed:
             abort(403)
         form = self.form_class()
-        form.department.choices = select_choices(allowed)
+        form.department.choices = opts(allowed)
         code = form.department.data or request.args.get("department") or allowed[0][0]
         department = db.session.execute(sa.select(Department).filter_by(code=code)).scalar()
         if department is None:
@@ -140,7 +135,7 @@ class Register:
         record = authorize(self.action, self.get(record_id))
         form = self.form_class(obj=record if request.method == "GET" else None)
         department = record.department
-        form.department.choices = select_choices([(department.code, department.name)])
+        form.department.choices = opts([(department.code, department.name)])
         form.department.data = department.code
         self.prepare(form, department, record)
         if request.method == "GET":

@@ -29,7 +29,8 @@ from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
 from tracker.operations.errors import ConflictError
 from tracker.permissions import authorize, visible_department_ids
 from views.registers import (Register, can_add, department_choices, department_filter,
-                             lazy_choices, select_choices, translated)
+                             lazy_choices, translated)
+from views.workflow_forms import opts
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
@@ -99,7 +100,7 @@ class ServiceRegister(Register):
     removed_message = N_("Service “%(name)s” removed.")
 
     def prepare(self, form, department, record=None):
-        form.milestone.choices = select_choices(_milestone_choices(department.id, record))
+        form.milestone.choices = opts(_milestone_choices(department.id, record))
         if record is not None and request.method == "GET":
             linked = service_ops.linked_milestone(record)
             form.milestone.data = linked.code if linked else ""

@@ -14,8 +14,8 @@ def in_words(notification, flag=None):
     at once); a digest line is worded again from its flag (kind and label), anything else
     through the catalogue (the reminder's words are in it; other text shows as stored)."""
     if notification.event == "digest" and flag is not None and flag.kind in rules.FLAG_KIND_LABELS:
-        label = (flag.details or {}).get("label") or ""
-        subject = f"{_(rules.FLAG_KIND_LABELS[flag.kind])}: {label}".rstrip(": ")
+        kind, label = _(rules.FLAG_KIND_LABELS[flag.kind]), (flag.details or {}).get("label")
+        subject = f"{kind}: {label}" if label else kind
     else:
         subject = _(notification.subject) if notification.subject else ""
     return subject, (_(notification.body) if notification.body else "")
