@@ -79,21 +79,31 @@ class Config:
 
     # Scheduler and mail
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
-    SCAN_INTERVAL_MINUTES = _int("SCAN_INTERVAL_MINUTES", 15)
+    SCAN_INTERVAL_MINUTES = float(_env("SCAN_INTERVAL_MINUTES", 15))
     DIGEST_HOUR = _int("DIGEST_HOUR", 8)
-    SCHEDULER_LEASE_SECONDS = _int("SCHEDULER_LEASE_SECONDS", 60)
-    # A job's run that has not finished after this long is taken to have died with its
-    # process: another run of the job may start (one run of a job at a time otherwise).
-    JOB_RUN_STALE_MINUTES = _int("JOB_RUN_STALE_MINUTES", 60)
+    # How often a standby scheduler tries the scheduler lock (the holder's death frees the
+    # lock at once; a standby takes over at its next try).
+    SCHEDULER_POLL_SECONDS = float(_env("SCHEDULER_POLL_SECONDS", 5))
+    # Every run of every job is kept this many days (each job's latest run is always kept).
+    JOB_RUN_HISTORY_DAYS = _int("JOB_RUN_HISTORY_DAYS", 30)
+    # Tests only: 'JOB:SECONDS' makes each run of JOB wait that long once started.
+    JOB_TEST_HOLD = _env("JOB_TEST_HOLD")
     HEALTH_CHECKS = _bool("HEALTH_CHECKS", False)
+    # One time budget per website check, across every redirect hop and byte read.
     HEALTH_CHECK_TIMEOUT_SECONDS = float(_env("HEALTH_CHECK_TIMEOUT_SECONDS", 10))
     HEALTH_CHECK_CONCURRENCY = _int("HEALTH_CHECK_CONCURRENCY", 4)
+    # Outbound requests (the health check) go to public addresses only; this comma-separated
+    # list of networks (10.1.0.0/16, 192.168.4.7) or host names (intranet.gov.in,
+    # .intra.gov.in for every name under it) lets an intranet deployment reach its own.
+    OUTBOUND_ALLOW = _env("OUTBOUND_ALLOW", "")
     MAIL_SERVER = _env("MAIL_SERVER")
     MAIL_PORT = _int("MAIL_PORT", 25)
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_USERNAME = _env("MAIL_USERNAME")
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "roadmap-tracker@localhost")
+    # The display name of the sender, unless MAIL_DEFAULT_SENDER carries one.
+    MAIL_SENDER_NAME = _env("MAIL_SENDER_NAME", "Roadmap Tracker")
     MAIL_TIMEOUT_SECONDS = float(_env("MAIL_TIMEOUT_SECONDS", 10))
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
 

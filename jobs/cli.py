@@ -24,9 +24,12 @@ def init_app(app):
 @with_appcontext
 def list_jobs():
     """List the jobs: id, schedule, last run and what it did."""
+    from jobs.locks import describe_holder
     from jobs.scheduler import JOBS, format_summary
 
-    runs = {r.job_id: r for r in db.session.execute(sa.select(JobRun)).scalars()}
+    latest = sa.select(sa.func.max(JobRun.id)).group_by(JobRun.job_id).scalar_subquery()
+    runs = {r.job_id: r for r in db.session.execute(
+        sa.select(JobRun).where(JobRun.id.in_(latest))).scalars()}
     for job in JOBS:
         trigger = job.make_trigger(current_app.config)
         run = runs.get(job.id)
@@ -34,44 +37,85 @@ def list_jobs():
         click.echo(f"{'':15} schedule: {trigger}{', and at start' if job.run_at_start else ''}")
         if run is None or run.started_at is None:
             click.echo(f"{'':15} last run: never")
-        elif run.ok is False:
-            click.echo(f"{'':15} last run: {run.started_at:%Y-%m-%d %H:%M} UTC, failed: {run.error}")
-        elif run.ok is None:
-            click.echo(f"{'':15} last run: {run.started_at:%Y-%m-%d %H:%M} UTC, running or interrupted")
+            continue
+        when = f"{run.started_at:%d-%m-%Y %H:%M} UTC"
+        day = f" for {run.covers_day:%d-%m-%Y}" if run.covers_day else ""
+        if run.outcome == "ok":
+            click.echo(f"{'':15} last run{day}: {when}, {format_summary(run.summary or {})}")
+        elif run.outcome == "running":
+            click.echo(f"{'':15} last run{day}: {when}, running ({describe_holder(run.holder)})")
         else:
-            click.echo(f"{'':15} last run: {run.started_at:%Y-%m-%d %H:%M} UTC, "
-                       f"{format_summary(run.summary or {})}")
+            click.echo(f"{'':15} last run{day}: {when}, {run.outcome}: {run.error}")
+
+
+def _job(name):
+    from jobs.scheduler import JOBS, job_by_id
+
+    try:
+        return job_by_id(name)
+    except KeyError:
+        raise click.BadParameter(
+            f"no job {name!r}; the jobs are: {', '.join(j.id for j in JOBS)}",
+            param_hint="NAME") from None
 
 
 @jobs_group.command("run")
 @click.argument("name")
 @click.option("--today", "today_text", metavar="YYYY-MM-DD",
               help="Run as of this local date (default: today in the configured time zone).")
+@click.option("--force", is_flag=True,
+              help="If a run of the job blocks it, free it first (as `jobs unlock`), then run.")
 @with_appcontext
-def run_job_command(name, today_text):
+def run_job_command(name, today_text, force):
     """Run the job NAME once now and print what it did.
 
-    Refused (exit status 1) while the job is already running, in the scheduler or by hand."""
-    from jobs.scheduler import JOBS, JobRunning, default_holder, format_summary, job_by_id, run_job
+    Refused (exit status 1) while the job is already running, in the scheduler or by hand,
+    saying whose run blocks (host, process) and since when; --force frees it first."""
+    from jobs.scheduler import JobRunning, default_holder, format_summary, run_job, unlock
     from tracker import clock
 
-    try:
-        job = job_by_id(name)
-    except KeyError:
-        raise click.BadParameter(
-            f"no job {name!r}; the jobs are: {', '.join(j.id for j in JOBS)}",
-            param_hint="NAME") from None
+    job = _job(name)
     try:
         today = date.fromisoformat(today_text) if today_text else clock.today()
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--today") from None
+    holder = f"cli:{default_holder()}"
     try:
-        summary = run_job(job, today, utcnow(), holder=f"cli:{default_holder()}")
+        summary = run_job(job, today, utcnow(), holder=holder)
     except JobRunning as busy:
-        raise click.ClickException(f"{busy}. Wait for that run to end and try again.") from None
+        if not force:
+            raise click.ClickException(
+                f"{busy}. Wait for that run to end, or free it: "
+                f"flask --app tracker jobs run {job.id} --force "
+                f"(or jobs unlock {job.id}).") from None
+        try:
+            click.echo(unlock(job.id, utcnow()))
+            summary = run_job(job, today, utcnow(), holder=holder)
+        except JobRunning as still:
+            raise click.ClickException(
+                f"{still}. It cannot be freed from here: stop that process.") from None
+        except Exception as exc:
+            raise click.ClickException(f"{job.id} failed: {type(exc).__name__}: {exc}") from None
     except Exception as exc:
         raise click.ClickException(f"{job.id} failed: {type(exc).__name__}: {exc}") from None
     click.echo(f"{job.id}: {format_summary(summary)}")
+
+
+@jobs_group.command("unlock")
+@click.argument("name")
+@with_appcontext
+def unlock_command(name):
+    """Free the job NAME: a run recorded as under way whose process is gone is marked
+    abandoned; on PostgreSQL a database session still holding the job's lock is ended.
+    A live process holding it on SQLite is named: stop it."""
+    from jobs.scheduler import JobRunning, unlock
+
+    job = _job(name)
+    try:
+        click.echo(unlock(job.id, utcnow()))
+    except JobRunning as busy:
+        raise click.ClickException(f"{busy}. It cannot be freed from here: stop that process.") \
+            from None
 
 
 @click.command("scheduler")
@@ -80,7 +124,7 @@ def scheduler_command():
     """Run the scheduled jobs in this process until stopped (Ctrl-C or SIGTERM).
 
     Start it beside any number of web workers; if several are started, one holds the
-    database lease and runs the jobs, the others wait to take over."""
+    scheduler lock and runs the jobs, the others wait to take over (at once when it dies)."""
     from jobs.scheduler import Scheduler
 
     logging.getLogger("jobs").setLevel(logging.INFO)

@@ -5,31 +5,35 @@ process of its own (production, beside the gunicorn workers); ``flask --app trac
 (``make run``) starts the same scheduler inside the web process, once. Each job can also be
 run by hand: ``flask --app tracker jobs run ID``.
 
-Exactly one: every scheduler renews a lease row (``SchedulerLease``) with one atomic
-``UPDATE … WHERE expires_at < now OR holder = me``; only the holder runs jobs, the others
-stay on standby and take over when the holder stops (it releases the lease) or dies (its
-lease expires after ``SCHEDULER_LEASE_SECONDS``). Works the same on SQLite and PostgreSQL.
+Locks that die with their holder (``jobs.locks``): a PostgreSQL session-level advisory lock
+on a connection of the lock's own, or an OS file lock beside the SQLite file. Nothing
+expires on a timer; the database or the kernel releases a lock the moment its process dies.
 
-One run of a job at a time, wherever it runs: ``run_job`` first claims the job's ``JobRun``
-row with one atomic upsert that succeeds only when no run of it is under way (``ok`` is
-null while a run is), so a run by hand at the scheduler's own minute, or two runs by hand,
-cannot overlap; the second is refused (``JobRunning``). A run that never finished (its
-process was killed) stops blocking after ``JOB_RUN_STALE_MINUTES``.
+- Exactly one scheduler: every scheduler tries the ``scheduler`` lock every
+  ``SCHEDULER_POLL_SECONDS``; the one holding it runs the jobs, the others stand by and
+  take over at their next try after the holder stops or dies.
+- One run of a job at a time, wherever it runs: ``run_job`` holds the job's own lock
+  (``job:ID``) for the whole run, so a run by hand at the scheduler's minute, or two runs by
+  hand, cannot overlap; the second is refused (``JobRunning``) with who holds it. A run
+  recorded as under way whose lock is free died with its process: it is marked
+  ``abandoned`` at once (by the next run of the job, or by a scheduler taking over).
+
+History: every run is a ``JobRun`` row (holder, start, end, outcome, counts, error, and the
+day a date-bound job covers), kept ``JOB_RUN_HISTORY_DAYS``.
 
 Missed runs: APScheduler runs with ``coalesce=True`` and no misfire limit, so runs missed
-while the process was busy collapse into one. Runs missed while no scheduler held the lease
-(the app was down, or the holder died) are found in ``JobRun`` when a scheduler takes the
-lease, and run once.
+while the process was busy collapse into one. When a scheduler starts or takes over, it runs
+once each job whose trigger fired since its last start (coalesced), and for a date-bound job
+(the digest, the plan reminder) the last day it was due unless a run covering that day
+finished well: a run that died is run again; one that failed with an error once more.
 """
 import atexit
 import importlib
 import logging
-import os
-import socket
 import threading
-import uuid
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -39,28 +43,31 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
-from models import JobRun, SchedulerLease
+from jobs.locks import describe_holder, holder_id, make_lock
+from models import JobRun
 from models.base import utcnow
 from tracker.extensions import db
 
 log = logging.getLogger(__name__)
 
-LEASE_NAME = "scheduler"
-RELEASED = datetime(2000, 1, 1)  # the expiry of a released lease
+LEADER_LOCK = "scheduler"
+# A date-bound run that failed with an error is tried again this many times in all.
+MAX_FAILED_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
 class Job:
     """A scheduled job. ``target`` is 'module:function', a function ``run(today, now)``
-    that commits its own work and returns a summary dict of what it did."""
+    that commits its own work and returns a summary dict of what it did. A ``date_bound``
+    job does the work of one day (``today``): each run records the day it covers."""
 
     id: str
     target: str
     description: str
     trigger: object  # callable(config, tz) -> APScheduler trigger
     run_at_start: bool = False
+    date_bound: bool = False
 
     def function(self):
         module, name = self.target.split(":")
@@ -71,7 +78,8 @@ class Job:
 
 
 def _every_scan_interval(config, tz):
-    return IntervalTrigger(minutes=config["SCAN_INTERVAL_MINUTES"], timezone=tz)
+    return IntervalTrigger(seconds=max(1, round(float(config["SCAN_INTERVAL_MINUTES"]) * 60)),
+                           timezone=tz)
 
 
 def _daily_at_digest_hour(config, tz):
@@ -91,9 +99,10 @@ JOBS = (
     Job("scan", "jobs.scan:run", "Raise, escalate and clear flags", _every_scan_interval,
         run_at_start=True),
     Job("digest", "jobs.digest:run", "Daily digest to the inbox and by e-mail",
-        _daily_at_digest_hour),
+        _daily_at_digest_hour, date_bound=True),
     Job("plan-reminder", "jobs.plan_reminder:run",
-        "Weekly reminder to departments with no submitted action plan", _weekly_on_monday),
+        "Weekly reminder to departments with no submitted action plan", _weekly_on_monday,
+        date_bound=True),
     Job("mail", "jobs.mail:run", "Retry the e-mails of the day not yet sent",
         _every_scan_interval),
     # An hour before the digest, so the digest carries what the check found.
@@ -111,19 +120,11 @@ def job_by_id(job_id, jobs=JOBS):
     raise KeyError(job_id)
 
 
+def default_holder():
+    return holder_id()
+
+
 # --- Running one job ------------------------------------------------------------------------
-
-
-def _record_run(job_id, **values):
-    """Upsert the job's ``JobRun`` row and commit (the session holds no other work here)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun)
-    values.setdefault("summary", {})
-    stmt = insert.values(job_id=job_id, **values).on_conflict_do_update(
-        index_elements=["job_id"], set_=values
-    )
-    db.session.execute(stmt)
-    db.session.commit()
 
 
 class JobRunning(Exception):
@@ -131,135 +132,142 @@ class JobRunning(Exception):
 
     def __init__(self, job_id, holder, started_at):
         self.job_id, self.holder, self.started_at = job_id, holder, started_at
-        since = f" since {started_at:%Y-%m-%d %H:%M:%S} UTC" if started_at else ""
-        super().__init__(f"{job_id} is already running ({holder or 'unknown'}{since}); "
-                         "not started again")
+        since = f" since {started_at:%d-%m-%Y %H:%M:%S} UTC" if started_at else ""
+        super().__init__(
+            f"{job_id} is already running ({describe_holder(holder)}{since}); it blocks "
+            "until that run ends or its process stops (its lock is released the moment it "
+            "dies); not started again")
 
 
-def _claim_run(job_id, now, holder, stale_before):
-    """Mark the job started, in one atomic upsert that only takes a row whose last run
-    has finished (or never finished and started before ``stale_before``); commits.
-    True when claimed; False, changing nothing, when a run is under way elsewhere."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun)
-    values = dict(started_at=now, holder=holder, ok=None, error=None, summary={})
-    existing = JobRun.__table__.c
-    stmt = insert.values(job_id=job_id, **values).on_conflict_do_update(
-        index_elements=["job_id"], set_=values,
-        where=sa.or_(existing.ok.is_not(None), existing.started_at.is_(None),
-                     existing.started_at < stale_before),
-    ).execution_options(preserve_rowcount=True)
-    try:
-        claimed = db.session.execute(stmt).rowcount == 1
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return claimed
+def job_lock(job_id):
+    return make_lock(db.engine, f"job:{job_id}")
 
 
-def run_job(job, today, now, holder=None):
+def running_run(job_id):
+    """The latest run of ``job_id`` recorded as under way: (holder, started_at) or None."""
+    row = db.session.execute(
+        sa.select(JobRun.holder, JobRun.started_at)
+        .where(JobRun.job_id == job_id, JobRun.outcome == "running")
+        .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)).first()
+    db.session.rollback()
+    return tuple(row) if row else None
+
+
+def mark_abandoned(job_id, now):
+    """Mark the runs of ``job_id`` recorded as under way as abandoned (call holding the
+    job's lock: no live process runs it then); commits; returns their holders."""
+    holders = db.session.execute(
+        sa.select(JobRun.holder).where(JobRun.job_id == job_id, JobRun.outcome == "running")
+    ).scalars().all()
+    if holders:
+        db.session.execute(
+            sa.update(JobRun)
+            .where(JobRun.job_id == job_id, JobRun.outcome == "running")
+            .values(outcome="abandoned", finished_at=now,
+                    error="Its process stopped before the run finished."))
+    db.session.commit()
+    return holders
+
+
+def _purge_history(now):
+    """Forget the runs older than ``JOB_RUN_HISTORY_DAYS``, keeping each job's latest."""
+    days = int(current_app.config["JOB_RUN_HISTORY_DAYS"])
+    latest = sa.select(sa.func.max(JobRun.id)).group_by(JobRun.job_id).scalar_subquery()
+    db.session.execute(
+        sa.delete(JobRun).where(JobRun.started_at < now - timedelta(days=days),
+                                JobRun.id.notin_(latest)))
+
+
+def _test_hold(job_id):
+    """Test hook: ``JOB_TEST_HOLD='digest:30'`` makes a run of the digest wait 30 s after it
+    started (holding its lock), so a test can kill the process that holds it. Off by default."""
+    hold = current_app.config.get("JOB_TEST_HOLD") or ""
+    name, _, seconds = hold.partition(":")
+    if name == job_id:
+        time.sleep(float(seconds or 30))
+
+
+def run_job(job, today, now, holder=None, covers_day=None):
     """Run ``job`` once in the current app context; returns its summary dict.
 
     Raises ``JobRunning`` without running it when a run of the same job is under way
-    elsewhere. An exception of the job is logged, recorded in ``JobRun`` and re-raised for
-    the caller to decide (the scheduler carries on, the CLI exits with an error); the job's
-    session work is rolled back.
+    elsewhere (its lock is held). An exception of the job is logged, recorded in ``JobRun``
+    and re-raised for the caller to decide (the scheduler carries on, the CLI exits with an
+    error); the job's session work is rolled back. ``covers_day`` (a date-bound job's day,
+    by default ``today``) is recorded on the run.
     """
-    started = now
-    stale = timedelta(minutes=current_app.config["JOB_RUN_STALE_MINUTES"])
-    if not _claim_run(job.id, started, holder, stale_before=started - stale):
-        running = db.session.execute(
-            sa.select(JobRun.holder, JobRun.started_at).where(JobRun.job_id == job.id)).first()
-        db.session.rollback()
-        raise JobRunning(job.id, *(running or (None, None)))
+    holder = holder or default_holder()
+    lock = job_lock(job.id)
+    if not lock.acquire(holder):
+        running = running_run(job.id)
+        raise JobRunning(job.id, *(running or (getattr(lock, "recorded_holder", lambda: None)(),
+                                               None)))
     try:
-        summary = job.function()(today, now) or {}
-    except Exception as exc:
-        db.session.rollback()
-        _record_run(job.id, started_at=started, finished_at=utcnow(), ok=False,
-                    error=f"{type(exc).__name__}: {exc}"[:500], holder=holder)
-        raise
-    _record_run(job.id, started_at=started, finished_at=utcnow(), ok=True,
-                summary=summary, holder=holder)
-    return summary
+        abandoned = mark_abandoned(job.id, now)
+        if abandoned:
+            log.warning("job %s: the run of %s was abandoned (its process stopped); released",
+                        job.id, ", ".join(describe_holder(h) for h in abandoned))
+        run = JobRun(job_id=job.id, holder=holder, started_at=now, outcome="running",
+                     summary={}, covers_day=(covers_day or today) if job.date_bound else None)
+        db.session.add(run)
+        db.session.flush()
+        run_id = run.id
+        # Commit and read nothing more: on SQLite a read would begin a transaction that
+        # holds the write lock while the job runs.
+        db.session.commit()
+        try:
+            _test_hold(job.id)
+            summary = job.function()(today, now) or {}
+        except Exception as exc:
+            db.session.rollback()
+            db.session.execute(sa.update(JobRun).where(JobRun.id == run_id).values(
+                outcome="failed", finished_at=utcnow(), error=f"{type(exc).__name__}: {exc}"[:500]))
+            db.session.commit()
+            raise
+        db.session.execute(sa.update(JobRun).where(JobRun.id == run_id).values(
+            outcome="ok", finished_at=utcnow(), summary=summary))
+        _purge_history(now)
+        db.session.commit()
+        return summary
+    finally:
+        lock.release()
+
+
+def unlock(job_id, now):
+    """``jobs unlock``: free the job's run. Marks a run recorded as under way but no longer
+    held abandoned; on PostgreSQL, ends the database session that still holds the job's lock
+    (a hung process). Returns a sentence saying what was done."""
+    lock = job_lock(job_id)
+    if lock.acquire(f"unlock:{default_holder()}"):
+        try:
+            holders = mark_abandoned(job_id, now)
+        finally:
+            lock.release()
+        if holders:
+            return (f"{job_id}: the run of {', '.join(describe_holder(h) for h in holders)} "
+                    "had stopped; marked abandoned. The job is free.")
+        return f"{job_id}: nothing held it. The job is free."
+    with db.engine.connect() as conn:
+        ended = lock.break_(conn)
+        conn.commit()
+    running = running_run(job_id)
+    who = describe_holder(running[0]) if running else "an unknown holder"
+    if ended:
+        for _ in range(50):  # the server releases the lock as the session ends
+            if lock.acquire(f"unlock:{default_holder()}"):
+                try:
+                    mark_abandoned(job_id, now)
+                finally:
+                    lock.release()
+                return (f"{job_id}: ended the database session of {who} that held it; "
+                        "the run is marked abandoned. The job is free.")
+            time.sleep(0.1)
+    raise JobRunning(job_id, *(running or (None, None)))
 
 
 def format_summary(summary):
     return ", ".join(f"{value} {key}" if isinstance(value, int) else f"{key}: {value}"
                      for key, value in summary.items()) or "nothing to do"
-
-
-# --- The lease --------------------------------------------------------------------------------
-
-
-class Lease:
-    """A row in ``scheduler_leases``: at most one holder at a time, renewed by the holder,
-    free for the taking once expired. Each call is one short transaction of its own: it
-    commits the session, so call it when the session holds no other work."""
-
-    def __init__(self, holder, seconds, name=LEASE_NAME):
-        self.holder = holder
-        self.seconds = seconds
-        self.name = name
-
-    def acquire(self, now) -> bool:
-        """Take or renew the lease as of ``now`` (naive UTC); True when we hold it."""
-        expires = now + timedelta(seconds=self.seconds)
-        table = SchedulerLease.__table__
-        session = db.session
-        try:
-            renewed = session.execute(
-                sa.update(table)
-                .where(
-                    table.c.name == self.name,
-                    sa.or_(table.c.expires_at < now, table.c.holder == self.holder),
-                )
-                .values(
-                    holder=self.holder,
-                    expires_at=expires,
-                    acquired_at=sa.case(
-                        (table.c.holder == self.holder, table.c.acquired_at), else_=now
-                    ),
-                )
-            ).rowcount
-            if not renewed:
-                dialect = session.get_bind().dialect.name
-                insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-                renewed = session.execute(
-                    insert.values(name=self.name, holder=self.holder, expires_at=expires,
-                                  acquired_at=now)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                    .execution_options(preserve_rowcount=True)
-                ).rowcount
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        return renewed == 1
-
-    def release(self):
-        """Give the lease up (only if we hold it), so a standby may take it at once: it is
-        marked expired long ago, whatever the standby's clock says."""
-        table = SchedulerLease.__table__
-        db.session.execute(
-            sa.update(table)
-            .where(table.c.name == self.name, table.c.holder == self.holder)
-            .values(expires_at=RELEASED)
-        )
-        db.session.commit()
-
-    def current_holder(self, now):
-        table = SchedulerLease.__table__
-        holder = db.session.execute(
-            sa.select(table.c.holder).where(table.c.name == self.name, table.c.expires_at >= now)
-        ).scalar()
-        db.session.rollback()
-        return holder
-
-
-def default_holder():
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 # --- The scheduler ------------------------------------------------------------------------------
@@ -280,8 +288,21 @@ def missed_since(job, trigger, last_started, now):
     return next_fire is not None and next_fire <= _aware(now)
 
 
+def last_fire_day(trigger, now, tz) -> date | None:
+    """The local date of the last time ``trigger`` (a daily or weekly cron) fired at or before
+    ``now`` (naive UTC); None when it did not fire in the last eight days."""
+    at = _aware(now) - timedelta(days=8)
+    last = None
+    while True:
+        fire = trigger.get_next_fire_time(None, at)
+        if fire is None or fire > _aware(now):
+            break
+        last, at = fire, fire + timedelta(seconds=1)
+    return last.astimezone(tz).date() if last else None
+
+
 class Scheduler:
-    """APScheduler running ``jobs`` for ``app``, guarded by the lease.
+    """APScheduler running ``jobs`` for ``app``, guarded by the ``scheduler`` lock.
 
     ``run(job_id, now)`` is what every scheduled run calls; tests call it directly with
     explicit ``now`` values instead of waiting for the clock.
@@ -292,7 +313,9 @@ class Scheduler:
         self.jobs = tuple(JOBS if jobs is None else jobs)
         self.holder = holder or default_holder()
         self.blocking = blocking
-        self.lease = Lease(self.holder, app.config["SCHEDULER_LEASE_SECONDS"])
+        self.poll_seconds = float(app.config["SCHEDULER_POLL_SECONDS"])
+        with app.app_context():
+            self.lock = make_lock(db.engine, LEADER_LOCK)
         self.leader = False
         self.stopping = False
         self._lock = threading.Lock()
@@ -300,25 +323,41 @@ class Scheduler:
 
     # Leadership -------------------------------------------------------------------------
 
+    def _hold(self):
+        """Keep or take the ``scheduler`` lock; True when this scheduler holds it."""
+        if self.leader:
+            if self.lock.alive():
+                return True
+            log.error("scheduler %s lost its lock (database connection lost); standing by",
+                      describe_holder(self.holder))
+            self.lock.release()
+            self.leader = False
+            return False
+        try:
+            return self.lock.acquire(self.holder)
+        except Exception:
+            log.exception("the scheduler lock could not be tried")
+            return False
+
     def heartbeat(self, now=None):
-        """Renew or take the lease; on taking it, schedule the catch-up runs at once.
-        Returns the job ids to run now because they were missed (or run at start)."""
+        """Keep or take the lock; on taking it, release the runs of dead holders and schedule
+        the catch-up runs at once. Returns the (job id, day) pairs to run now."""
         now = now or utcnow()
         with self.app.app_context():
             with self._lock:
                 if self.stopping:
                     return []
-                try:
-                    held = self.lease.acquire(now)
-                except Exception:
-                    log.exception("scheduler lease could not be renewed")
-                    held = False
+                held = self._hold()
                 gained = held and not self.leader
                 self.leader = held
             if not gained:
                 return []
-            log.info("scheduler %s holds the lease and runs the jobs", self.holder)
+            released = self.release_dead_runs(now)
             due = self.due_on_takeover(now)
+            log.info("scheduler %s took over the jobs%s; running now: %s",
+                     describe_holder(self.holder),
+                     f" (released the runs of {', '.join(released)})" if released else "",
+                     ", ".join(f"{j} for {d:%d-%m-%Y}" if d else j for j, d in due) or "nothing")
         if self._apscheduler is not None and due:
             # One after the other, in the job table's order: the catch-up digest must see
             # the flags of the scan that runs at start, not race it.
@@ -331,29 +370,68 @@ class Scheduler:
                 pass  # shutting down
         return due
 
-    def catch_up(self, job_ids):
-        """Run ``job_ids`` once each, in order (on taking the lease)."""
-        for job_id in job_ids:
-            self.run(job_id)
+    def catch_up(self, due):
+        """Run each (job id, day) of ``due`` once, in order (on taking the lock)."""
+        for job_id, day in due:
+            self.run(job_id, today=day, covers_day=day)
+
+    def release_dead_runs(self, now):
+        """Mark abandoned every run recorded as under way whose job lock is free (its
+        process died); returns 'job (host, pid)' for each."""
+        ids = db.session.execute(
+            sa.select(JobRun.job_id).where(JobRun.outcome == "running").distinct()
+        ).scalars().all()
+        db.session.rollback()
+        released = []
+        for job_id in ids:
+            lock = job_lock(job_id)
+            if not lock.acquire(self.holder):
+                continue  # a live run (by hand, or a scheduler finishing): left alone
+            try:
+                released += [f"{job_id} ({describe_holder(h)})"
+                             for h in mark_abandoned(job_id, now)]
+            finally:
+                lock.release()
+        return released
 
     def due_on_takeover(self, now):
-        """The jobs to run at once on taking the lease: those run at start, and those whose
-        trigger fired since their last run while no scheduler ran them (coalesced to one)."""
-        last = dict(db.session.execute(sa.select(JobRun.job_id, JobRun.started_at)).all())
+        """The (job id, day) pairs to run at once on taking the lock: the jobs run at start;
+        those whose trigger fired since their last start (coalesced to one); and for a
+        date-bound job, the last day it was due when no run covering it finished well (a run
+        that died is run again; one that failed with an error, once more). ``day`` is None
+        for jobs not bound to a date."""
+        from tracker import clock
+
+        tz = ZoneInfo(self.app.config["TIMEZONE"])
+        last = dict(db.session.execute(
+            sa.select(JobRun.job_id, sa.func.max(JobRun.started_at)).group_by(JobRun.job_id)
+        ).all())
+        day_runs = {}
+        for job_id, day, outcome in db.session.execute(
+                sa.select(JobRun.job_id, JobRun.covers_day, JobRun.outcome)
+                .where(JobRun.covers_day.is_not(None))
+                .where(JobRun.started_at >= now - timedelta(days=9))):
+            day_runs.setdefault((job_id, day), []).append(outcome)
         db.session.rollback()
         due = []
         for job in self.jobs:
             trigger = job.make_trigger(self.app.config)
-            if job.run_at_start or missed_since(job, trigger, last.get(job.id), now):
-                due.append(job.id)
+            if job.date_bound and last.get(job.id) is not None:
+                day = last_fire_day(trigger, now, tz)
+                outcomes = day_runs.get((job.id, day), [])
+                if day is not None and "ok" not in outcomes and "running" not in outcomes \
+                        and outcomes.count("failed") < MAX_FAILED_ATTEMPTS:
+                    due.append((job.id, day))
+            elif job.run_at_start or missed_since(job, trigger, last.get(job.id), now):
+                due.append((job.id, clock.local_date(now, tz) if job.date_bound else None))
         return due
 
     # Running ------------------------------------------------------------------------------
 
-    def run(self, job_id, now=None, today=None):
-        """Run one job if this scheduler holds the lease. Returns its summary, or None when
-        another scheduler holds the lease, the job is already running (by hand) or the job
-        failed (logged; the scheduler goes on)."""
+    def run(self, job_id, now=None, today=None, covers_day=None):
+        """Run one job if this scheduler holds the lock. Returns its summary, or None when
+        another scheduler holds the lock (said at debug level only), the job is already
+        running (by hand) or the job failed (logged; the scheduler goes on)."""
         from tracker import clock
 
         now = now or utcnow()
@@ -362,40 +440,41 @@ class Scheduler:
             with self._lock:
                 if self.stopping:
                     return None
-                try:
-                    held = self.lease.acquire(now)
-                except Exception:
-                    log.exception("scheduler lease could not be checked; %s skipped", job_id)
-                    return None
-                if not held:
-                    self.leader = False  # the next heartbeat that takes it catches up
+                held = self._hold()
+                gained = held and not self.leader
+                self.leader = held
             if not held:
-                log.debug("job %s skipped: another scheduler holds the lease", job_id)
+                log.debug("job %s skipped: another scheduler holds the lock", job_id)
                 return None
+            if gained:
+                self.release_dead_runs(now)
             today = today or clock.local_date(now)
             try:
-                summary = run_job(job, today, now, holder=self.holder)
+                summary = run_job(job, today, now, holder=self.holder, covers_day=covers_day)
             except JobRunning as busy:
                 log.warning("job %s skipped: %s", job_id, busy)
                 return None
             except Exception:
                 log.exception("job %s failed; the scheduler carries on", job_id)
                 return None
-            log.info("job %s: %s", job_id, format_summary(summary))
+            log.info("job %s%s: %s", job_id,
+                     f" for {today:%d-%m-%Y}" if job.date_bound else "", format_summary(summary))
             return summary
 
     # APScheduler ---------------------------------------------------------------------------
 
     def build(self):
+        # One line per run and per takeover is ours; APScheduler's own INFO lines ("Running
+        # job", "executed successfully", twice per job and poll) are not wanted.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         tz = ZoneInfo(self.app.config["TIMEZONE"])
         cls = BlockingScheduler if self.blocking else BackgroundScheduler
         scheduler = cls(
             timezone=tz,
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
-        beat = max(1, self.lease.seconds // 3)
-        scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=beat, timezone=tz),
-                          id="lease-heartbeat", name="Renew the scheduler lease",
+        scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=self.poll_seconds, timezone=tz),
+                          id="lock-heartbeat", name="Keep or take the scheduler lock",
                           next_run_time=datetime.now(timezone.utc))
         for job in self.jobs:
             scheduler.add_job(self.run, job.make_trigger(self.app.config), args=[job.id],
@@ -405,20 +484,16 @@ class Scheduler:
 
     def start(self):
         scheduler = self._apscheduler or self.build()
-        log.info("scheduler %s starting (%d jobs)", self.holder, len(self.jobs))
+        log.info("scheduler %s starting (%d jobs)", describe_holder(self.holder), len(self.jobs))
         scheduler.start()  # blocks when blocking=True
 
     def shutdown(self, wait=True):
-        """Stop running jobs and give the lease up so a standby takes over at once."""
+        """Stop running jobs and give the lock up so a standby takes over at once."""
         with self._lock:
-            self.stopping = True  # no heartbeat or job takes the lease again after this
+            self.stopping = True  # no heartbeat or job takes the lock again after this
         if self._apscheduler is not None and self._apscheduler.running:
             self._apscheduler.shutdown(wait=wait)
-        with self.app.app_context():
-            try:
-                self.lease.release()
-            except Exception:
-                log.exception("scheduler lease could not be released; it will expire")
+        self.lock.release()
         self.leader = False
 
 

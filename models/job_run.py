@@ -1,22 +1,42 @@
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
 
+# What became of a run: under way, done, failed with an error, or abandoned (its process
+# died before it finished; marked by the next run of the job or the scheduler taking over).
+OUTCOMES = ("running", "ok", "failed", "abandoned")
+
 
 class JobRun(db.Model):
-    """The last run of each scheduled job (by its stable id): when it started and ended,
-    what it did or how it failed. A scheduler that starts, or takes over the lease, reads it
-    to run a job missed meanwhile once (missed runs are coalesced)."""
+    """Every run of a scheduled job (by its stable id), kept ``JOB_RUN_HISTORY_DAYS``: who
+    ran it (host:pid), when it started and ended, its outcome, what it did (counts) or how it
+    failed, and for a date-bound job (the digest, the plan reminder) the day it covers. A
+    scheduler that starts or takes over reads it to run a missed or unfinished day once."""
 
     __tablename__ = "job_runs"
+    __table_args__ = (
+        sa.Index("ix_job_runs_job_started", "job_id", "started_at"),
+        sa.Index("ix_job_runs_job_day", "job_id", "covers_day"),
+    )
 
-    job_id: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(sa.String(60))
+    holder: Mapped[str | None] = mapped_column(sa.String(200))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    ok: Mapped[bool | None]
+    outcome: Mapped[str] = mapped_column(sa.String(20), default="ok")
     summary: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     error: Mapped[str | None] = mapped_column(sa.String(500))
-    holder: Mapped[str | None] = mapped_column(sa.String(200))
+    covers_day: Mapped[date | None]
+
+    @property
+    def ok(self):
+        """True when done, False when failed or abandoned, None while running."""
+        return {"ok": True, "running": None}.get(self.outcome, False)
+
+    @ok.setter
+    def ok(self, value):
+        self.outcome = {True: "ok", False: "failed", None: "running"}[value]

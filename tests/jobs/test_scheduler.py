@@ -1,6 +1,8 @@
-"""The scheduler: exactly one of several runs the jobs (the database lease), a standby
-takes over when the holder stops or its lease expires, missed runs are run once, and a
-failing job never stops the scheduler. Explicit ``now`` values instead of waiting."""
+"""The scheduler: exactly one of several runs the jobs (the scheduler lock), a standby
+takes over when the holder stops or dies, runs of a dead holder are released at once, missed
+and unfinished days are run once, every run is kept as history, and a failing job never stops
+the scheduler. Explicit ``now`` values instead of waiting; the processes killed with SIGKILL
+are in test_scheduler_processes.py."""
 import logging
 from datetime import date, datetime, timedelta
 
@@ -8,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from jobs import scheduler as sched
-from jobs.scheduler import JOBS, Job, Lease, Scheduler, missed_since
-from models import Flag, JobRun, SchedulerLease
+from jobs.scheduler import JOBS, Job, Scheduler, missed_since
+from models import Flag, JobRun
 from tests import factories
 from tracker.extensions import db
 
@@ -41,36 +43,44 @@ def reset_runs():
     RUNS.clear()
 
 
+def last_run(job_id):
+    run = db.session.execute(sa.select(JobRun).where(JobRun.job_id == job_id)
+                             .order_by(JobRun.id.desc()).limit(1)).scalar()
+    return run
+
+
 @pytest.fixture
 def two(app):
-    lease = app.config["SCHEDULER_LEASE_SECONDS"]
-    a = Scheduler(app, jobs=[COUNT, BROKEN], holder="scheduler-a")
-    b = Scheduler(app, jobs=[COUNT, BROKEN], holder="scheduler-b")
-    return a, b, lease
+    a = Scheduler(app, jobs=[COUNT, BROKEN], holder="host-a:101:aa")
+    b = Scheduler(app, jobs=[COUNT, BROKEN], holder="host-b:202:bb")
+    yield a, b
+    a.shutdown()
+    b.shutdown()
 
 
 def test_two_schedulers_run_a_job_once_not_twice(two):
-    a, b, _ = two
+    a, b = two
     assert a.run("count", now=T0) == {"runs": 1}
-    assert b.run("count", now=T0) is None  # a holds the lease: b stands by
+    assert b.run("count", now=T0) is None  # a holds the lock: b stands by
     assert b.run("count", now=T0 + timedelta(seconds=20)) is None
     assert a.run("count", now=T0 + timedelta(seconds=30)) == {"runs": 2}
     assert len(RUNS) == 2
-    holder = db.session.execute(sa.select(SchedulerLease.holder)).scalar_one()
-    assert holder == "scheduler-a"
+    assert [r.holder for r in db.session.execute(sa.select(JobRun)).scalars()] == \
+        ["host-a:101:aa"] * 2  # the history keeps every run
 
 
 def test_after_the_holder_stops_the_second_runs_it(two):
-    a, b, _ = two
+    a, b = two
     a.run("count", now=T0)
-    a.lease.release()  # what shutdown() does
+    a.lock.release()  # what shutdown() does, and what the holder's death does
     assert b.run("count", now=T0 + timedelta(seconds=6)) == {"runs": 2}
+    a.leader = False
     assert a.run("count", now=T0 + timedelta(seconds=7)) is None  # now a stands by
     assert [now for _, now in RUNS] == [T0, T0 + timedelta(seconds=6)]
 
 
-def test_a_stopped_scheduler_never_takes_the_lease_again(two):
-    a, b, _ = two
+def test_a_stopped_scheduler_never_takes_the_lock_again(two):
+    a, b = two
     a.run("count", now=T0)
     a.shutdown()
     assert a.heartbeat(T0 + timedelta(seconds=1)) == []
@@ -78,62 +88,113 @@ def test_a_stopped_scheduler_never_takes_the_lease_again(two):
     assert b.run("count", now=T0 + timedelta(seconds=3)) == {"runs": 2}
 
 
-def test_when_the_holder_dies_the_lease_expires_and_another_takes_over(two):
-    a, b, lease = two
-    a.run("count", now=T0)
-    # a dies without releasing: b waits until the lease expires.
-    assert b.run("count", now=T0 + timedelta(seconds=lease)) is None
-    assert b.run("count", now=T0 + timedelta(seconds=lease + 1)) == {"runs": 2}
-    assert len(RUNS) == 2
+def test_a_run_of_a_dead_holder_is_released_when_another_takes_over(two):
+    a, b = two
+    # A run recorded as under way whose process died: its job lock is free.
+    db.session.add(JobRun(job_id="count", holder="host-x:999:xx",
+                          started_at=T0 - timedelta(minutes=2), outcome="running"))
+    db.session.commit()
+    assert b.heartbeat(T0 + timedelta(seconds=1)) == [("count", None)]
+    run = db.session.execute(sa.select(JobRun).where(JobRun.holder == "host-x:999:xx")).scalar()
+    assert run.outcome == "abandoned" and run.finished_at == T0 + timedelta(seconds=1)
+    db.session.rollback()
+    assert b.run("count", now=T0 + timedelta(seconds=2)) == {"runs": 1}
 
 
-def test_the_holder_renews_its_lease(two):
-    a, b, lease = two
-    for step in range(5):  # a keeps renewing: b never gets in
-        now = T0 + timedelta(seconds=step * lease // 2)
-        a.heartbeat(now)
-        assert a.lease.current_holder(now) == "scheduler-a"
-        assert b.run("count", now=now + timedelta(seconds=1)) is None
+def test_a_live_run_blocks_and_the_refusal_says_whose(app):
+    from jobs.scheduler import JobRunning, job_lock
+
+    held = job_lock("count")
+    assert held.acquire("host-z:4242:zz")
+    db.session.add(JobRun(job_id="count", holder="host-z:4242:zz",
+                          started_at=T0 - timedelta(minutes=2), outcome="running"))
+    db.session.commit()
+    try:
+        with pytest.raises(JobRunning) as refused:
+            sched.run_job(COUNT, T0.date(), T0, holder="other")
+        assert "host host-z, process 4242 since 20-11-2026 02:28:00 UTC" in str(refused.value)
+        assert "blocks until that run ends" in str(refused.value)
+        s = Scheduler(app, jobs=[COUNT], holder="host-b:1:b")
+        assert s.heartbeat(T0) == [("count", None)]  # due, but the live run is left alone
+        assert last_run("count").outcome == "running"
+    finally:
+        held.release()
+        s.shutdown()
     assert RUNS == []
 
 
-def test_lease_row_is_taken_atomically(app):
-    first, second = Lease("one", 60), Lease("two", 60)
-    assert first.acquire(T0) is True
-    assert second.acquire(T0) is False
-    assert first.acquire(T0 + timedelta(seconds=30)) is True  # renewal
-    assert second.acquire(T0 + timedelta(seconds=89)) is False
-    assert second.acquire(T0 + timedelta(seconds=91)) is True
-    assert first.current_holder(T0 + timedelta(seconds=92)) == "two"
-
-
 def test_a_failing_job_is_logged_recorded_and_the_scheduler_goes_on(two, caplog):
-    a, _, _ = two
+    a, _ = two
     with caplog.at_level(logging.ERROR, logger="jobs.scheduler"):
         assert a.run("broken", now=T0) is None
     assert "job broken failed" in caplog.text
-    run = db.session.get(JobRun, "broken")
-    assert run.ok is False and "the job broke" in run.error
+    run = last_run("broken")
+    assert run.ok is False and run.outcome == "failed" and "the job broke" in run.error
     db.session.rollback()  # end the read (SQLite: BEGIN IMMEDIATE holds the write lock)
     assert a.run("count", now=T0 + timedelta(seconds=1)) == {"runs": 1}
-    assert db.session.get(JobRun, "count").summary == {"runs": 1}
+    assert last_run("count").summary == {"runs": 1}
 
 
-def test_taking_the_lease_runs_missed_jobs_once(app):
+def test_history_is_kept_for_the_setting_days(two, app):
+    a, _ = two
+    app.config["JOB_RUN_HISTORY_DAYS"] = 30
+    db.session.add_all([
+        JobRun(job_id="count", started_at=T0 - timedelta(days=31), outcome="ok"),
+        JobRun(job_id="count", started_at=T0 - timedelta(days=29), outcome="ok"),
+        JobRun(job_id="broken", started_at=T0 - timedelta(days=40), outcome="failed"),
+    ])
+    db.session.commit()
+    a.run("count", now=T0)
+    kept = db.session.execute(sa.select(JobRun.job_id, JobRun.started_at)
+                              .order_by(JobRun.started_at)).all()
+    # The 31-day-old run is gone; the only run of 'broken' stays (each job's latest).
+    assert kept == [("broken", T0 - timedelta(days=40)), ("count", T0 - timedelta(days=29)),
+                    ("count", T0)]
+
+
+def test_taking_the_lock_runs_missed_jobs_once(app):
     # The digest last ran yesterday at 08:00 Kolkata; the scheduler was down since.
     yesterday = T0 - timedelta(days=1)
     db.session.add_all([
-        JobRun(job_id="digest", started_at=yesterday, ok=True),
-        JobRun(job_id="plan-reminder", started_at=yesterday, ok=True),
+        JobRun(job_id="digest", started_at=yesterday, ok=True, covers_day=date(2026, 11, 19)),
+        JobRun(job_id="plan-reminder", started_at=yesterday, ok=True,
+               covers_day=date(2026, 11, 16)),
         JobRun(job_id="mail", started_at=T0 - timedelta(minutes=5), ok=True),
     ])
     db.session.commit()
     s = Scheduler(app, holder="late")
-    # 08:30 in Kolkata, the 20th (a Friday): the digest was missed; the Monday reminder not.
-    due = s.heartbeat(T0 + timedelta(minutes=30))
-    assert due == ["scan", "digest", "mail"]
-    # Later heartbeats by the same holder schedule nothing more.
-    assert s.heartbeat(T0 + timedelta(minutes=31)) == []
+    try:
+        # 08:30 in Kolkata, the 20th (a Friday): the digest was missed; the Monday reminder not.
+        due = s.heartbeat(T0 + timedelta(minutes=30))
+        assert due == [("scan", None), ("digest", date(2026, 11, 20)), ("mail", None)]
+        # Later heartbeats by the same holder schedule nothing more.
+        assert s.heartbeat(T0 + timedelta(minutes=31)) == []
+    finally:
+        s.shutdown()
+
+
+@pytest.mark.parametrize("outcomes, due", [
+    (["abandoned"], True),               # its process died: run again
+    (["abandoned", "abandoned"], True),  # died twice: still owed
+    (["failed"], True),                  # failed with an error: once more
+    (["failed", "failed"], False),       # ...and not again
+    (["abandoned", "ok"], False),        # done
+    ([], True),                          # missed
+])
+def test_a_day_without_a_good_run_is_run_again_once(app, outcomes, due):
+    day = date(2026, 11, 20)
+    db.session.add(JobRun(job_id="digest", started_at=T0 - timedelta(days=1), ok=True,
+                          covers_day=day - timedelta(days=1)))
+    for i, outcome in enumerate(outcomes):
+        db.session.add(JobRun(job_id="digest", started_at=T0 + timedelta(seconds=i),
+                              outcome=outcome, covers_day=day))
+    db.session.commit()
+    s = Scheduler(app, holder="next")
+    try:
+        got = s.heartbeat(T0 + timedelta(minutes=5))
+    finally:
+        s.shutdown()
+    assert (("digest", day) in got) is due
 
 
 def test_missed_runs_of_a_daily_job_coalesce(app):
@@ -146,6 +207,9 @@ def test_missed_runs_of_a_daily_job_coalesce(app):
     assert missed_since(digest, trigger, T0, T0 + timedelta(hours=23)) is False
     assert missed_since(digest, trigger, None, T0) is False
     assert trigger.timezone == ZoneInfo("Asia/Kolkata")
+    tz = ZoneInfo("Asia/Kolkata")
+    assert sched.last_fire_day(trigger, T0, tz) == date(2026, 11, 20)
+    assert sched.last_fire_day(trigger, T0 - timedelta(minutes=1), tz) == date(2026, 11, 19)
 
 
 def test_the_scheduler_runs_the_real_scan_under_the_lease(app):
@@ -154,6 +218,7 @@ def test_the_scheduler_runs_the_real_scan_under_the_lease(app):
                         due_date=date(2026, 11, 10), start_date=None)
     s = Scheduler(app, holder="only")
     summary = s.run("scan", now=T0, today=date(2026, 11, 20))
+    s.shutdown()
     assert summary["flags raised"] == 1
     assert db.session.execute(sa.select(sa.func.count(Flag.id))).scalar() == 1
 
@@ -164,7 +229,8 @@ def test_apscheduler_coalesces_and_never_drops_late_runs(app):
     assert aps._job_defaults["coalesce"] is True
     assert aps._job_defaults["misfire_grace_time"] is None
     ids = {job.id for job in aps.get_jobs()}
-    assert ids == {"lease-heartbeat"} | {job.id for job in JOBS}
+    assert ids == {"lock-heartbeat"} | {job.id for job in JOBS}
+    assert logging.getLogger("apscheduler").level == logging.WARNING
 
 
 def test_start_in_process_starts_once(app, monkeypatch):
