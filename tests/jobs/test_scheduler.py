@@ -251,3 +251,219 @@ def test_the_job_table_has_stable_ids():
     assert len(ids) == len(set(ids))
     for job in JOBS:
         assert callable(job.function())
+
+
+# --- Real processes, killed with SIGKILL --------------------------------------------------------
+#
+# Two ``flask scheduler`` processes on this run's database. ``JOB_TEST_HOLD`` makes one job's
+# run wait once started, so the test can kill the process holding it (by the PID the run
+# records) and watch the other take over. The scan interval is 3 s, the lock poll 0.5 s.
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from models import Notification  # noqa: E402
+from models.base import utcnow  # noqa: E402
+from tracker import clock  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = Path(sys.executable).parent / "flask"
+SCAN_SECONDS = 3
+WAIT_LIMIT = 60  # generous for a loaded machine; the assertions on timing are separate
+
+
+def _env(app, **extra):
+    env = dict(os.environ)
+    env.update(TRACKER_ENV="production", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               SECRET_KEY="scheduler-test", HEALTH_CHECKS="off", FLASK_APP="tracker",
+               SCAN_INTERVAL_MINUTES=str(SCAN_SECONDS / 60), SCHEDULER_POLL_SECONDS="0.5",
+               PYTHONUNBUFFERED="1")
+    for name in ("MAIL_SERVER", "JOB_TEST_HOLD"):
+        env.pop(name, None)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class Processes:
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.started = {}
+
+    def start(self, name, env):
+        log = open(self.tmp_path / f"{name}.log", "w")
+        process = subprocess.Popen([str(FLASK), "--app", "tracker", "scheduler"], cwd=ROOT,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.started[process.pid] = (name, process, log)
+        return process
+
+    def log(self, name):
+        return (self.tmp_path / f"{name}.log").read_text()
+
+    def stop_all(self):
+        for name, process, log in self.started.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            log.close()
+
+
+@pytest.fixture
+def processes(tmp_path):
+    p = Processes(tmp_path)
+    yield p
+    p.stop_all()
+
+
+def _wait_for(predicate, what, limit=WAIT_LIMIT):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        finally:
+            db.session.rollback()  # end the read: SQLite's reads hold the write lock
+        time.sleep(0.1)
+    pytest.fail(f"gave up waiting for {what}")
+
+
+def _runs(job_id):
+    return db.session.execute(sa.select(JobRun).where(JobRun.job_id == job_id)
+                              .order_by(JobRun.id)).scalars().all()
+
+
+def _kill_holder(processes, job_id):
+    """SIGKILL the process recorded as holding ``job_id``'s run (one this test started)."""
+    run = _wait_for(lambda: next((r for r in _runs(job_id) if r.outcome == "running"), None),
+                    f"a scheduler to start {job_id}")
+    pid = int(run.holder.split(":")[1])
+    assert pid in processes.started, run.holder
+    os.kill(pid, signal.SIGKILL)
+    processes.started[pid][1].wait(10)
+    return pid, time.monotonic()
+
+
+def _pid_of(run):
+    return int(run.holder.split(":")[1]) if run.holder else None
+
+
+def _assert_quiet_apscheduler(processes):
+    for name, _, _ in processes.started.values():
+        text = processes.log(name)
+        assert "executed successfully" not in text, text
+        assert "INFO apscheduler" not in text and "Running job" not in text, text
+
+
+@pytest.mark.commits
+def test_killed_holder_of_a_run_is_replaced_within_one_scan_interval(app, processes):
+    today = clock.today()
+    plan = factories.plan(status="approved")
+    late = factories.milestone(plan=plan, today=today, due_date=today - timedelta(days=2),
+                               start_date=None)
+    db.session.commit()
+    late_id = late.id
+    # The first scheduler's scans hold their run for a minute; the second's do not.
+    first = processes.start("first", _env(app, JOB_TEST_HOLD="scan:60"))
+    pid, killed_at = _kill_holder(processes, "scan")
+    assert pid == first.pid
+    processes.start("second", _env(app))
+    # (Started after the kill only to know which one holds: the standby's poll is what
+    # matters, and its first try is at start.)
+    done = _wait_for(lambda: next((r for r in _runs("scan")
+                                   if r.outcome == "ok" and _pid_of(r) != pid), None),
+                     "the other scheduler to run the scan")
+    assert time.monotonic() - killed_at < WAIT_LIMIT
+    runs = _runs("scan")
+    dead = [r for r in runs if _pid_of(r) == pid]
+    assert [r.outcome for r in dead] == ["abandoned"]
+    assert dead[0].finished_at <= done.started_at
+    assert db.session.execute(sa.select(sa.func.count(Flag.id)).where(
+        Flag.subject_id == late_id, Flag.kind == "milestone_overdue")).scalar() == 1
+    second_log = processes.log("second")
+    assert second_log.count("took over the jobs") == 1, second_log
+    assert "released the runs of scan (host " in second_log
+    _assert_quiet_apscheduler(processes)
+
+
+@pytest.mark.commits
+def test_takeover_within_one_scan_interval_of_a_standby_already_running(app, processes):
+    """The standby is up before the kill: it runs the job within one scan interval."""
+    processes.start("first", _env(app, JOB_TEST_HOLD="scan:60"))
+    _wait_for(lambda: any(r.outcome == "running" for r in _runs("scan")), "the first scan")
+    second = processes.start("second", _env(app))
+    # The standby is up when it has logged its start; it stands by quietly.
+    _wait_for(lambda: "Scheduler " in processes.log("second") or
+              "starting" in processes.log("second"), "the second scheduler to start")
+    time.sleep(1.5)
+    assert [r.outcome for r in _runs("scan")] == ["running"]  # still blocked by the holder
+    pid, killed_at = _kill_holder(processes, "scan")
+    done = _wait_for(lambda: next((r for r in _runs("scan")
+                                   if r.outcome == "ok" and _pid_of(r) == second.pid), None),
+                     "the standby to run the scan", limit=30)
+    took = time.monotonic() - killed_at
+    assert took < SCAN_SECONDS, f"the standby ran the scan {took:.1f} s after the kill"
+    assert "executed successfully" not in processes.log("second")
+    _assert_quiet_apscheduler(processes)
+
+
+class _Inbox:
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.mark.commits
+def test_killed_during_the_digest_the_day_is_delivered_once_after_takeover(app, processes):
+    now = utcnow()
+    today = clock.local_date(now)
+    dept = factories.department("health")
+    nodal = factories.user("nodal", department=dept)
+    plan = factories.plan(department=dept, status="approved")
+    factories.milestone(plan=plan, today=today, due_date=today - timedelta(days=3),
+                        start_date=None)
+    # The digest ran yesterday; today's is due (its hour is this hour).
+    db.session.add(JobRun(job_id="digest", started_at=now - timedelta(days=1), outcome="ok",
+                          finished_at=now - timedelta(days=1),
+                          covers_day=today - timedelta(days=1)))
+    db.session.commit()
+    nodal_id = nodal.id
+    hour = datetime.now(clock.zone()).hour
+    inbox = _Inbox()
+    try:
+        mail = dict(MAIL_SERVER="127.0.0.1", MAIL_PORT=inbox.port, DIGEST_HOUR=hour)
+        first = processes.start("first", _env(app, JOB_TEST_HOLD="digest:60", **mail))
+        pid, killed_at = _kill_holder(processes, "digest")
+        assert pid == first.pid
+        processes.start("second", _env(app, **mail))
+        _wait_for(lambda: len(inbox.messages) >= 1, "the day's digest by e-mail")
+        # A few more scan intervals (the mail job runs at each): nothing more is sent.
+        time.sleep(2 * SCAN_SECONDS)
+        assert len(inbox.messages) == 1
+        runs = [(r.outcome, r.covers_day, _pid_of(r) == pid) for r in _runs("digest")]
+        assert runs == [("ok", today - timedelta(days=1), False), ("abandoned", today, True),
+                        ("ok", today, False)]
+        assert db.session.execute(sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == nodal_id, Notification.digest_on == today)).scalar() == 1
+        _assert_quiet_apscheduler(processes)
+    finally:
+        inbox.controller.stop()
