@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from jobs import health_check
-from jobs.health_check import MAX_BYTES, check_url
+from jobs.health_check import MAX_BYTES
 from models import DigitalAsset, HealthCheck
 from tests import factories
 from tracker import rules
 from tracker.extensions import db
+from tracker.outbound import Policy
 
 ALL_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000",
@@ -25,7 +26,14 @@ ALL_HEADERS = {
     "X-Frame-Options": "DENY",
     "Last-Modified": "Wed, 21 Oct 2026 07:28:00 GMT",
 }
-TIMEOUT = 0.2
+TIMEOUT = 1.0
+# The servers of these tests are on loopback, which the default policy refuses: these tests
+# allow it; the policy's own tests are in test_outbound.py.
+LOOPBACK = Policy.from_setting("127.0.0.1")
+
+
+def check_url(url, timeout=TIMEOUT, policy=LOOPBACK):
+    return health_check.check_url(url, timeout, policy=policy)
 
 
 class Site:
@@ -150,7 +158,7 @@ def test_slow_site_times_out(site):
     result = check_url(site.url("/slow"), TIMEOUT)
     assert not result.ok
     assert result.status_code is None
-    assert result.error == "No answer within 0.2 s."
+    assert result.error == "No answer within 1 s."
 
 
 def test_closed_port_is_refused():
@@ -211,6 +219,7 @@ def test_answers_are_untrusted_text(site):
     "https://health.ladakh.example/",
     "http://portal.test/",
     "https://x.invalid/",
+    "http://app.localhost/",
 ])
 def test_reserved_demo_addresses_are_never_contacted(url, monkeypatch):
     def no_network(*args, **kwargs):
@@ -218,8 +227,11 @@ def test_reserved_demo_addresses_are_never_contacted(url, monkeypatch):
 
     monkeypatch.setattr(health_check.http.client.HTTPConnection, "connect", no_network)
     monkeypatch.setattr(health_check.http.client.HTTPSConnection, "connect", no_network)
+    monkeypatch.setattr(health_check.socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(health_check.outbound.socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(health_check.outbound.socket, "create_connection", no_network)
     result = check_url(url, TIMEOUT)
-    assert not result.ok
+    assert not result.ok and result.not_checked
     assert result.error == "Reserved demonstration address (.example); not contacted."
 
 
@@ -235,7 +247,7 @@ def test_non_web_addresses_are_refused(url):
 @pytest.fixture
 def checks_on(app):
     app.config.update(HEALTH_CHECKS=True, HEALTH_CHECK_TIMEOUT_SECONDS=TIMEOUT,
-                      HEALTH_CHECK_CONCURRENCY=3)
+                      HEALTH_CHECK_CONCURRENCY=3, OUTBOUND_ALLOW="127.0.0.1")
     return app
 
 
@@ -258,7 +270,7 @@ def test_run_records_each_result_and_the_latest(checks_on, site):
     versions = {p: a.version for p, a in assets.items()}
     now = datetime(2026, 11, 1, 6, 0)
     summary = health_check.run(now=now)
-    assert summary == {"checked": 5, "ok": 2, "failed": 3}
+    assert summary == {"checked": 5, "ok": 2, "failed": 3, "not checked": 0}
     db.session.expire_all()
     checks = {c.asset_id: c for c in db.session.execute(sa.select(HealthCheck)).scalars()}
     healthy = checks[ids["/healthy"]]
@@ -269,7 +281,7 @@ def test_run_records_each_result_and_the_latest(checks_on, site):
     bare = checks[ids["/bare"]]
     assert bare.ok and not any(bare.security_headers.values()) and bare.lang_declared is False
     assert checks[ids["/error"]].status_code == 500 and not checks[ids["/error"]].ok
-    assert checks[ids["/slow"]].error == "No answer within 0.2 s."
+    assert checks[ids["/slow"]].error == "No answer within 1 s."
     assert "not followed" in checks[ids["/to-ftp"]].error
     for path, asset_id in ids.items():
         asset = db.session.get(DigitalAsset, asset_id)
@@ -308,7 +320,7 @@ def test_cli_command(runner, checks_on, site):
     _assets(site, ["/healthy", "/error"])
     result = runner.invoke(args=["jobs", "run", "health-check"])
     assert result.exit_code == 0, result.output
-    assert "health-check: 2 checked, 1 ok, 1 failed" in result.output
+    assert "health-check: 2 checked, 1 ok, 1 failed, 0 not checked" in result.output
     assert db.session.execute(sa.select(sa.func.count(HealthCheck.id))).scalar() == 2
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from models import DigitalAsset, HealthCheck
 from models.base import utcnow
 from models.digital_asset import ASSET_KINDS, HOSTS
-from tracker import audit
+from tracker import audit, outbound
 from tracker.extensions import db
 from tracker.operations.errors import check
 from tracker.operations.milestones import check_version, flush_versioned
@@ -49,8 +49,14 @@ def clean(values: dict, department_id: int, asset: DigitalAsset | None = None) -
     url = (values.get("url") or "").strip()
     if not url:
         errors["url"] = [_("Enter the web address.")]
-    elif len(url) > 500 or not is_web_address(url):
+    elif len(url) > 500 or not is_web_address(url) or outbound.entry_error(url) not in (
+            None, "internal"):
         errors["url"] = [_("Enter a web address starting with http:// or https://.")]
+    elif outbound.entry_error(url) == "internal":
+        errors["url"] = [_("This address is inside a private network (loopback, private, "
+                           "link-local or reserved), which the health check does not contact. "
+                           "Enter the site's public address; for an intranet site, an "
+                           "administrator can allow its network (OUTBOUND_ALLOW).")]
     else:
         clash = db.session.execute(
             sa.select(DigitalAsset.id).where(
