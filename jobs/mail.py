@@ -12,7 +12,8 @@ import smtplib
 from collections import defaultdict
 from datetime import date, datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, format_datetime, make_msgid, parseaddr
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -77,12 +78,27 @@ def build_message(user, items, today: date) -> EmailMessage:
         message["Subject"] = ngettext("Roadmap Tracker: %(num)d item for %(day)s",
                                       "Roadmap Tracker: %(num)d items for %(day)s",
                                       len(entries), day=today.strftime("%d-%m-%Y"))
-        message["From"] = config["MAIL_DEFAULT_SENDER"]
+        message["From"] = sender(config)
         message["To"] = formataddr((user.name, user.email))
-        message["Message-ID"] = make_msgid(domain="roadmap-tracker")
+        message["Date"] = format_datetime(datetime.now(ZoneInfo(config["TIMEZONE"])))
+        message["Message-ID"] = make_msgid(domain=_sender_domain(config))
+        # RFC 3834: sent by a program; auto-responders (out of office) do not answer it.
+        message["Auto-Submitted"] = "auto-generated"
         message.set_content(render_template("mail/digest.txt", **context))
         message.add_alternative(render_template("mail/digest.html", **context), subtype="html")
     return message
+
+
+def sender(config):
+    """The From header: 'Roadmap Tracker <roadmap-tracker@…>' unless MAIL_DEFAULT_SENDER
+    already carries a display name."""
+    name, address = parseaddr(config["MAIL_DEFAULT_SENDER"])
+    return formataddr((name or config.get("MAIL_SENDER_NAME") or "Roadmap Tracker", address))
+
+
+def _sender_domain(config):
+    address = parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
+    return address.rpartition("@")[2] or "roadmap-tracker"
 
 
 def _claim(notifications, now):

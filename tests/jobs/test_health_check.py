@@ -5,6 +5,7 @@ reserved .example names are refused before any lookup, and a redirect to https:/
 back at 127.0.0.1.
 """
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -328,3 +329,268 @@ def test_cli_command_when_off(runner, app):
     result = runner.invoke(args=["jobs", "run", "health-check"])
     assert result.exit_code == 0
     assert "health checks are off" in result.output
+
+
+# --- The outbound policy at connection time, against listeners on loopback -------------------
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 counting the connections that reach it, answering each
+    with ``answer(conn, port)`` in a thread of its own."""
+
+    def __init__(self, answer):
+        import socket
+
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.answer = answer
+        self.closed = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        try:
+            conn.recv(4096)
+            self.answer(conn, self.port)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+
+
+def _page(conn, port):
+    body = b'<html lang="en">ok</html>'
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+                 + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def _drip(conn, port):
+    """One byte a second, for ever (headers first, then the body)."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000:
+        conn.sendall(bytes([byte]))
+        time.sleep(1)
+
+
+def _drip_body(conn, port):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+    for _ in range(100000):
+        conn.sendall(b"x")
+        time.sleep(1)
+
+
+@pytest.fixture
+def listeners():
+    made = []
+
+    def make(answer=_page):
+        made.append(Listener(answer))
+        return made[-1]
+
+    yield make
+    for listener in made:
+        listener.close()
+
+
+# A public-looking name and address, mapped by the patched resolver and connector.
+PUBLIC_NAME = "www.portal-of-ladakh.in"
+PUBLIC_IP = "8.8.8.8"
+DEFAULT = Policy()
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Names resolve as ``names`` says; a connection to PUBLIC_IP reaches ``public_port`` on
+    loopback (so a 'public' site can be a test server)."""
+    import socket as socket_module
+
+    from tracker import outbound
+
+    names = {}
+    routes = {}
+    real_getaddrinfo = socket_module.getaddrinfo
+    real_connect = socket_module.create_connection
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in names:
+            return [(socket_module.AF_INET, socket_module.SOCK_STREAM, 6, "", (names[host], port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    def create_connection(address, *args, **kwargs):
+        host, port = address
+        if host in routes:
+            host, port = "127.0.0.1", routes[host]
+        return real_connect((host, port), *args, **kwargs)
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(outbound.socket, "create_connection", create_connection)
+    return names, routes
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1",
+                                  "127.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_default_policy_never_connects_to_a_loopback_address(listeners, host):
+    target = listeners()
+    result = health_check.check_url(f"http://{host}:{target.port}/", TIMEOUT, policy=DEFAULT)
+    assert not result.ok
+    # 'localhost' is also a reserved name (RFC 6761): not checked at all.
+    assert "internal" in result.error or (host == "localhost" and result.not_checked)
+    assert result.security_headers == {} and result.status_code is None
+    time.sleep(0.05)
+    assert target.connections == 0
+
+
+def test_default_policy_refuses_a_name_resolving_to_loopback(listeners, fake_dns):
+    names, _ = fake_dns
+    names["intranet-looking-public.gov.in"] = "127.0.0.1"
+    target = listeners()
+    result = health_check.check_url(f"http://intranet-looking-public.gov.in:{target.port}/",
+                                    TIMEOUT, policy=DEFAULT)
+    assert not result.ok
+    assert result.error.startswith("The host name leads to an internal address")
+    assert target.connections == 0
+
+
+@pytest.mark.parametrize("location", [
+    "http://127.0.0.1:{port}/",
+    "http://2130706433:{port}/",
+    "http://sneaky.gov.in:{port}/",  # a public-looking name that resolves to loopback
+])
+def test_default_policy_refuses_a_public_redirect_into_loopback(listeners, fake_dns, location):
+    names, routes = fake_dns
+    target = listeners()
+    names["sneaky.gov.in"] = "127.0.0.1"
+
+    def redirect(conn, port):
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " +
+                     location.format(port=target.port).encode() +
+                     b"\r\nContent-Length: 0\r\n\r\n")
+
+    public = listeners(redirect)
+    names[PUBLIC_NAME] = PUBLIC_IP
+    routes[PUBLIC_IP] = public.port
+    result = health_check.check_url(f"http://{PUBLIC_NAME}:{public.port}/", TIMEOUT,
+                                    policy=DEFAULT)
+    assert public.connections == 1  # the public hop is contacted...
+    assert target.connections == 0  # ...the loopback one never
+    assert not result.ok and "internal" in result.error
+    assert result.status_code == 302
+
+
+def test_the_connection_goes_to_the_address_checked_not_a_second_lookup(listeners, fake_dns):
+    """DNS rebinding: the name is looked up once; a second answer is never used."""
+    names, routes = fake_dns
+    public = listeners()
+    names[PUBLIC_NAME] = PUBLIC_IP
+    routes[PUBLIC_IP] = public.port
+    from tracker import outbound
+
+    lookups = []
+    real = outbound.socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        lookups.append(host)
+        if len(lookups) > 1:
+            return [(2, 1, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    outbound.socket.getaddrinfo = rebinding
+    try:
+        result = health_check.check_url(f"http://{PUBLIC_NAME}:{public.port}/", TIMEOUT,
+                                        policy=DEFAULT)
+    finally:
+        outbound.socket.getaddrinfo = real
+    assert result.ok and lookups.count(PUBLIC_NAME) == 1  # (the other: the test's own route)
+    assert public.connections == 1
+
+
+def test_with_the_allow_list_naming_them_the_checks_run(listeners, fake_dns):
+    names, _ = fake_dns
+    names["intranet.ladakh.gov.in"] = "127.0.0.1"
+    target = listeners()
+    by_network = health_check.check_url(f"http://127.0.0.1:{target.port}/", TIMEOUT,
+                                        policy=Policy.from_setting("127.0.0.0/8"))
+    by_name = health_check.check_url(f"http://intranet.ladakh.gov.in:{target.port}/", TIMEOUT,
+                                     policy=Policy.from_setting("intranet.ladakh.gov.in"))
+    assert by_network.ok and by_name.ok and by_name.lang_declared
+    assert target.connections == 2
+
+
+@pytest.mark.parametrize("answer", [_drip, _drip_body], ids=["headers", "body"])
+def test_a_one_byte_a_second_server_ends_within_the_budget(listeners, answer):
+    target = listeners(answer)
+    started = time.monotonic()
+    result = health_check.check_url(f"http://127.0.0.1:{target.port}/", 1.5, policy=LOOPBACK)
+    took = time.monotonic() - started
+    assert took < 2.0, f"took {took:.1f} s"
+    assert not result.ok and result.error == "No answer within 1.5 s."
+    assert result.security_headers == {}  # no page: unknown, not "missing"
+
+
+def _slow_redirects(hops, delay):
+    def answer(conn, port):
+        time.sleep(delay)
+        conn.sendall(f"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{port}/\r\n"
+                     "Content-Length: 0\r\n\r\n".encode())
+    return answer
+
+
+def test_a_chain_of_slow_redirects_ends_within_the_budget(listeners):
+    target = listeners(_slow_redirects(5, 0.4))  # five hops of 0.4 s: 2 s, over the budget
+    started = time.monotonic()
+    result = health_check.check_url(f"http://127.0.0.1:{target.port}/", 1.0, policy=LOOPBACK)
+    took = time.monotonic() - started
+    assert took < 1.5, f"took {took:.1f} s"
+    assert not result.ok and result.error == "No answer within 1 s."
+    assert target.connections <= 3
+
+
+def test_the_run_records_the_other_sites_while_slow_ones_drip(checks_on, listeners):
+    checks_on.config["HEALTH_CHECK_TIMEOUT_SECONDS"] = 1.5
+    drip, chain, good = listeners(_drip_body), listeners(_slow_redirects(6, 0.4)), listeners()
+    dept = factories.department("health")
+    ids = {name: factories.asset(department=dept, name=name,
+                                 url=f"http://127.0.0.1:{listener.port}/").id
+           for name, listener in (("drip", drip), ("chain", chain), ("good", good))}
+    demo = factories.asset(department=dept, name="demo", url="https://portal.health.example/")
+    started = time.monotonic()
+    summary = health_check.run(now=datetime(2026, 11, 1, 6, 0))
+    took = time.monotonic() - started
+    assert took < 3.0, f"took {took:.1f} s"
+    assert summary == {"checked": 3, "ok": 1, "failed": 2, "not checked": 1}
+    db.session.expire_all()
+    checks = {c.asset_id: c for c in db.session.execute(sa.select(HealthCheck)).scalars()}
+    assert checks[ids["good"]].ok
+    assert checks[ids["drip"]].error == checks[ids["chain"]].error == "No answer within 1.5 s."
+    assert demo.id not in checks  # a demonstration address: not checked, not down
+    assert rules.check_state(db.session.get(DigitalAsset, demo.id)) == "not_checked"
+
+
+def test_earlier_failures_of_demo_addresses_are_forgotten(checks_on):
+    dept = factories.department("health")
+    demo = factories.asset(department=dept, url="https://portal.health.example/")
+    for day in (1, 2):
+        db.session.add(HealthCheck(asset_id=demo.id, checked_at=datetime(2026, 11, day), ok=False,
+                                   error="Reserved demonstration address (.example); "
+                                         "not contacted."))
+    demo.last_check_at, demo.last_check_ok = datetime(2026, 11, 2), False
+    db.session.commit()
+    assert _down_ids() == {demo.id}
+    assert health_check.run()["not checked"] == 1
+    assert _down_ids() == set()
+    db.session.expire_all()
+    assert rules.check_state(db.session.get(DigitalAsset, demo.id)) == "not_checked"
