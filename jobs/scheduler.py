@@ -48,6 +48,7 @@ from jobs.locks import describe_holder, holder_id, make_lock
 from models import JobRun
 from models.base import utcnow
 from tracker.extensions import db
+from tracker.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +97,17 @@ def _weekly_on_monday(config, tz):
 
 # The job table. Ids are stable: they name the jobs in the CLI, the logs and ``job_runs``.
 JOBS = (
-    Job("scan", "jobs.scan:run", "Raise, escalate and clear flags", _every_scan_interval,
+    Job("scan", "jobs.scan:run", N_("Raise, escalate and clear flags"), _every_scan_interval,
         run_at_start=True),
-    Job("digest", "jobs.digest:run", "Daily digest to the inbox and by e-mail",
+    Job("digest", "jobs.digest:run", N_("Daily digest to the inbox and by e-mail"),
         _daily_at_digest_hour, date_bound=True),
     Job("plan-reminder", "jobs.plan_reminder:run",
-        "Weekly reminder to departments with no submitted action plan", _weekly_on_monday,
+        N_("Weekly reminder to departments with no submitted action plan"), _weekly_on_monday,
         date_bound=True),
-    Job("mail", "jobs.mail:run", "Retry the e-mails of the day not yet sent",
+    Job("mail", "jobs.mail:run", N_("Retry the e-mails of the day not yet sent"),
         _every_scan_interval),
     # An hour before the digest, so the digest carries what the check found.
-    Job("health-check", "jobs.health_check:run", "Check every registered website's health",
+    Job("health-check", "jobs.health_check:run", N_("Check every registered website's health"),
         _daily_before_digest),
     # A new job is one line: a stable id, a 'module:function' taking (today, now) and
     # returning a summary dict, a description and a trigger.

@@ -80,6 +80,7 @@ ROUTES = {
     "departments.show":      R(GET="302 200 200 404 200 200 200", args={"code": "@own.code"}),
     "api_help.index":        R(GET=READ),
     "audit.index":           R(GET="302 403 403 403 403 200 200"),
+    "jobs.index":            R(GET="302 403 403 403 403 403 200"),
     "profile.index":         R(GET=READ, POST="302 200 200 200 200 200 200",
                                data={"name": "Department MIS", **FORGED}),
     "profile.revoke":        R(POST="302 404 302 404 404 404 404", args={"token_id": "@token.id"}),

@@ -38,7 +38,8 @@ SECRETARY_ACTIONS = NIC_ACTIONS | {
     "view_audit",
 }
 ADMIN_ACTIONS = frozenset(
-    {"manage_users", "manage_departments", "manage_settings", "view_audit", "view_all"}
+    {"manage_users", "manage_departments", "manage_settings", "view_audit", "view_all",
+     "view_jobs"}
 )
 VIEWER_ACTIONS = frozenset({"view_all"})
 ACTIONS = SECRETARY_ACTIONS | ADMIN_ACTIONS | {"read"}

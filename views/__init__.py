@@ -10,6 +10,7 @@ def register_blueprints(app):
     from views.departments import bp as departments
     from views.flags import bp as flags
     from views.home import bp as home
+    from views.jobs import bp as jobs
     from views.meetings import bp as meetings
     from views.milestones import bp as milestones
     from views.notifications import bp as notifications
@@ -21,7 +22,7 @@ def register_blueprints(app):
 
     for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit, profile,
                       api_help, services, websites, dashboard, flags, notifications, meetings,
-                      reports):
+                      reports, jobs):
         app.register_blueprint(blueprint)
 
     from views import api

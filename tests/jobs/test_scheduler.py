@@ -467,3 +467,31 @@ def test_killed_during_the_digest_the_day_is_delivered_once_after_takeover(app, 
         _assert_quiet_apscheduler(processes)
     finally:
         inbox.controller.stop()
+
+
+# --- The history page, for the administrator -----------------------------------------------------
+
+
+def test_the_admin_sees_the_last_runs_in_words(app, as_user):
+    db.session.add_all([
+        JobRun(job_id="digest", holder="web-1:4242:ab", started_at=T0, finished_at=T0,
+               outcome="abandoned", error="Its process stopped before the run finished.",
+               covers_day=date(2026, 11, 20)),
+        JobRun(job_id="digest", holder="web-2:77:cd", started_at=T0 + timedelta(seconds=5),
+               finished_at=T0 + timedelta(seconds=9), outcome="ok",
+               summary={"notifications": 3}, covers_day=date(2026, 11, 20)),
+    ])
+    db.session.commit()
+    page = as_user(factories.user("admin")).get("/jobs/").get_data(as_text=True)
+    assert "Daily digest to the inbox and by e-mail" in page
+    assert "20-11-2026" in page and "2026-11-20" not in page
+    assert "Abandoned: its process stopped" in page and "Done" in page
+    assert "host web-1, process 4242" in page and "3 notifications" in page
+    assert "2 runs, newest first." in page
+    assert page.index("host web-2") < page.index("host web-1")  # newest first
+
+
+def test_the_history_page_is_for_the_admin_only(app, as_user, client):
+    for role in ("secretary", "nic", "viewer"):
+        client.post("/sign-out")
+        assert as_user(factories.user(role)).get("/jobs/").status_code == 403

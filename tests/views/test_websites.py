@@ -102,6 +102,8 @@ def test_asset_page_shows_latest_check_and_history(world, as_user):
     assert "&lt;b&gt;No answer&lt;/b&gt; within 10 s." in page  # untrusted text is escaped
     assert "<b>No answer</b>" not in page
     assert "Strict-Transport-Security: present" not in page  # the latest check had no answer
+    assert "Strict-Transport-Security: missing" not in page  # ...so its headers are unknown
+    assert "Unknown: no page was received" in page
     assert page.count("state-down") >= 1 and "2 of 4" in page
 
 
