@@ -474,9 +474,12 @@ class Scheduler:
             timezone=tz,
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
+        # A takeover's heartbeat (releasing dead runs, finding the missed ones) may outlast the
+        # poll on a loaded machine: a second heartbeat may start meanwhile (it finds the lock
+        # held and does nothing) instead of APScheduler warning that it skipped one.
         scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=self.poll_seconds, timezone=tz),
                           id="lock-heartbeat", name="Keep or take the scheduler lock",
-                          next_run_time=datetime.now(timezone.utc))
+                          next_run_time=datetime.now(timezone.utc), max_instances=3)
         for job in self.jobs:
             scheduler.add_job(self.run, job.make_trigger(self.app.config), args=[job.id],
                               id=job.id, name=job.description)
