@@ -6,11 +6,25 @@ figure (as JSON for plotly.js, each bar's address in its ``customdata``) and a `
 the same numbers. Health, severity and delivery mode are never shown by colour alone: every
 trace has a text label in the legend and on its bars and a fill pattern of its own.
 """
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import plotly.graph_objects as go
+
+
+class _LazyGraphObjects:
+    """``plotly.graph_objects``, imported on first use: a CLI command or a worker that draws no
+    chart never imports Plotly (0.5-1 s of start-up)."""
+
+    def __getattr__(self, name):
+        import plotly.graph_objects as real
+
+        return getattr(real, name)
+
+
+go = _LazyGraphObjects()
 from flask_babel import format_date
 from flask_babel import gettext as _
 

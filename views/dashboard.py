@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from exports import dashboard as export
 from models import Bottleneck, Department, DigitalAsset, Milestone, MilestoneUpdate, Service
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES, SEVERITIES
 from models.milestone import CLOSED_STATUSES, MILESTONE_CATEGORIES
@@ -186,6 +185,8 @@ def download(name, fmt):
     if filters is None:
         abort(400)
     ov = dash.overview(departments, filters, today, thresholds(), sections=(name,))
+    from exports import dashboard as export  # openpyxl: imported when a download asks for it
+
     chart = charts.build(name, ov, _linker(filters), {d.id: d.name for d in departments})
     stem = f"dashboard-{name}-{today.isoformat()}"
     if fmt == "csv":
