@@ -45,8 +45,11 @@ class Server:
     """The app served over HTTP by werkzeug in a thread (threaded, like gunicorn's threads)."""
 
     def __init__(self, app):
+        import logging
+
         from werkzeug.serving import make_server
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -151,8 +154,10 @@ def scan_and_commit(app, today):
 
     with app.app_context():
         now = datetime.combine(today, datetime.min.time()).replace(hour=6)
+        t = thresholds()
+        db.session.remove()  # SQLite: one writer; the scan's connection is it
         with db.engine.begin() as conn:
-            return scan(today, now, thresholds(), connection=conn).raised
+            return scan(today, now, t, connection=conn).raised
 
 
 def run_on_app(app, engine, today, email, password, department_code):
@@ -182,6 +187,7 @@ def demo(argv=None):
             code = db.session.execute(db.text(
                 "SELECT d.code FROM departments d JOIN milestones m ON m.department_id = d.id "
                 "GROUP BY d.code ORDER BY count(*) DESC, d.code LIMIT 1")).scalar()
+            db.session.remove()
         password = app.config.get("DEMO_PASSWORD", "demo")
         figures = run_on_app(app, engine, today, "secretary@ladakh.example", password, code)
         for f in figures:
