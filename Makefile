@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := tracker
 
-.PHONY: run test venv lint bench clean translations
+.PHONY: run test venv lint bench clean translations assets
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,18 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/message
 %.mo: %.po $(BIN)/.installed
 	$(BIN)/pybabel compile --statistics -d translations
 
-venv: $(BIN)/.installed $(CATALOGUES)
+## Static assets, built once: plotly.js's partial bundle (plotly.js-basic-dist-min, version and
+## sha512 pinned in deploy/build_assets.py, fetched with `npm pack`, not committed), and a .gz
+## and .br beside every CSS/JS file, sent precompressed by the app and by nginx (gzip_static).
+PLOTLY_JS_VERSION := 4.1.1
+PLOTLY_BUNDLE := static/vendor/plotly-basic-$(PLOTLY_JS_VERSION).min.js
+$(PLOTLY_BUNDLE): deploy/build_assets.py | $(BIN)/.installed
+	$(BIN)/python deploy/build_assets.py --force
+
+assets: $(PLOTLY_BUNDLE) $(BIN)/.installed
+	$(BIN)/python deploy/build_assets.py --compress
+
+venv: $(BIN)/.installed $(CATALOGUES) assets
 
 ## Re-extract every interface string into translations/messages.pot and update each catalogue;
 ## then translate the new entries (empty msgstr) in translations/hi/LC_MESSAGES/messages.po.
@@ -59,4 +70,5 @@ bench: venv
 	$(BIN)/python -m bench.run --db $(DB) --scales $(SCALES) --load-seconds $(LOAD_SECONDS) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo static/vendor
+	find static -name '*.gz' -o -name '*.br' | xargs rm -f

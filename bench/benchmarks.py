@@ -280,3 +280,24 @@ def load(ctx):
     from bench.load import run_load
 
     return run_load(ctx.database_url, seconds=ctx.load_seconds, clients=ctx.load_clients)
+
+
+@benchmark("cli_start")
+def cli_start(ctx):
+    """``flask --app tracker jobs list`` as a fresh process (median of 5) against
+    ``python -c "import flask"`` in the same run (bench.cli_start)."""
+    from bench import cli_start as cli
+
+    return cli.measure(runs=max(ctx.runs, 5), database_url=ctx.database_url)
+
+
+@benchmark("page_weight")
+def page_weight(ctx):
+    """Bytes over the wire and time to load on a 750/250 kbit/s, 100 ms link (Chromium, CDP),
+    first and repeat visit, as the Secretary, after a committed scan (bench.page_weight).
+    Runs last: the scan it commits leaves the flags in the data."""
+    from bench import page_weight as pw
+    from bench.generate import PASSWORD, department_code, staff_email
+
+    return pw.run_on_app(ctx.app, ctx.engine, ctx.today, staff_email("secretary"), PASSWORD,
+                         department_code(1))

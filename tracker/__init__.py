@@ -29,6 +29,7 @@ def create_app(test_config=None, config_name=None):
 
     register_extensions(app)
     register_blueprints(app)
+    register_compression(app)
     register_templating(app)
     register_security(app)
     register_errorhandlers(app)
@@ -63,6 +64,13 @@ def register_blueprints(app):
     from views import register_blueprints as register
 
     register(app)
+
+
+def register_compression(app):
+    """Every text response compressed (brotli or gzip), static files sent precompressed."""
+    from tracker import assets
+
+    assets.init_app(app)
 
 
 def register_templating(app):

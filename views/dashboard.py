@@ -2,12 +2,10 @@
 department, the records behind every bar and number, and the downloads of each chart's
 numbers. Filters are a GET form, so every view lives in its URL and works without JavaScript.
 """
-from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
-import plotly
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask import Response
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,12 +13,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from exports import dashboard as export
 from models import Bottleneck, Department, DigitalAsset, Milestone, MilestoneUpdate, Service
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES, SEVERITIES
 from models.milestone import CLOSED_STATUSES, MILESTONE_CATEGORIES
 from models.service import DELIVERY_MODES
-from tracker import charts, clock, rules
+from tracker import assets, charts, clock, rules
 from tracker import dashboard as dash
 from tracker.extensions import db
 from tracker.i18n import label
@@ -29,8 +26,7 @@ from tracker.settings import thresholds
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
-PLOTLY_VERSION = plotly.__version__
+PLOTLY_DIR, PLOTLY_FILE, PLOTLY_TAG = assets.plotly_bundle()
 PAGE_SIZE = 50
 RECORD_KINDS = ("milestones", "bottlenecks", "services", "websites")
 
@@ -189,6 +185,8 @@ def download(name, fmt):
     if filters is None:
         abort(400)
     ov = dash.overview(departments, filters, today, thresholds(), sections=(name,))
+    from exports import dashboard as export  # openpyxl: imported when a download asks for it
+
     chart = charts.build(name, ov, _linker(filters), {d.id: d.name for d in departments})
     stem = f"dashboard-{name}-{today.isoformat()}"
     if fmt == "csv":
@@ -205,11 +203,12 @@ def download(name, fmt):
     )
 
 
-@bp.route(f"/assets/plotly-{PLOTLY_VERSION}.min.js")
+@bp.route(f"/assets/plotly-{PLOTLY_TAG}.min.js")
 def plotly_js():
-    """plotly.js from the installed Plotly package: the app never loads it from a CDN."""
-    return send_from_directory(PLOTLY_DIR, "plotly.min.js", mimetype="text/javascript",
-                               max_age=365 * 24 * 3600)
+    """plotly.js served by the app itself (never a CDN): the partial bundle the build fetched,
+    precompressed, cached for a year (its address changes with its version)."""
+    return assets.send_precompressed(PLOTLY_DIR, PLOTLY_FILE, mimetype="text/javascript",
+                                     max_age=365 * 24 * 3600)
 
 
 # --- The records behind a bar or a number ---------------------------------------------------------
