@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from exports.labels import CATEGORY_LABELS, STATUS_LABELS
 from exports.sheet_reader import Bounds, column_name, read_sheet
 from exports.upload_safety import UploadRefused
+from tracker.text import hidden_character_message
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,10 @@ def _read_sheet(sheet, departments):
                   "Category", "Status"):
             if h in cell:
                 texts[h] = _text(cell[h])
-                if h in REQUIRED and not texts[h]:
+                hidden = hidden_character_message(texts[h], multiline=h == "Description")
+                if hidden:
+                    bad(h, hidden)
+                elif h in REQUIRED and not texts[h]:
                     bad(h, _("is required"))
                 elif h in LIMITS and len(texts[h]) > LIMITS[h]:
                     bad(h, _("is longer than %(num)d characters", num=LIMITS[h]))

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from exports.sheet_reader import Bounds, read_sheet
 from exports.upload_safety import UploadRefused
+from tracker.text import hidden_character_message
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
 from tracker.i18n import N_
@@ -218,6 +219,11 @@ def read_services(data: bytes):
             item.values["target_date"] = _date(value("Target date"))
         except ValueError:
             err("Target date", _("Enter the date as DD-MM-YYYY."))
+        for name in ("Service", "Designated officer", "Web address", "Milestone code",
+                     "Department code"):
+            hidden = hidden_character_message(_text(value(name)))
+            if hidden:
+                err(name, hidden)
         item.values["name"] = _text(value("Service"))
         item.values["designated_officer"] = _text(value("Designated officer"))
         item.values["url"] = _text(value("Web address")) or None
