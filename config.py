@@ -49,6 +49,8 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "30 per minute")
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "600 per minute")
+    # Requests with a bad API token from one address before it is refused for a while.
+    API_BAD_TOKEN_LIMIT = _env("API_BAD_TOKEN_LIMIT", "20 per 10 minutes")
     WTF_CSRF_TIME_LIMIT = None
 
     # Security headers and logs

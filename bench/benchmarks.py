@@ -17,7 +17,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bench.baseline import roadmap_baseline, roadmap_baseline_from_url
+from bench.baseline import replay_workbook, roadmap_baseline, roadmap_baseline_from_url
 from bench.harness import Figure, StatementRecorder, compare, percentile, replay, timed
 from bench.memory import peak_memory
 
@@ -301,3 +301,24 @@ def page_weight(ctx):
 
     return pw.run_on_app(ctx.app, ctx.engine, ctx.today, staff_email("secretary"), PASSWORD,
                          department_code(1))
+@benchmark("list_export")
+def list_export(ctx):
+    """"Export this list" on the overdue list as xlsx (``bench.list_export``) vs its statements
+    replayed bare into a write-only openpyxl loop: wall time, and peak memory in a fresh
+    process. Target: ratio at most 1.3, peak memory flat from 1k to 100k."""
+    from bench import list_export as lx
+
+    client = ctx.client_as("secretary")
+    statements = lx.record_statements(ctx, client)
+    figures = _export_vs_baseline(
+        ctx, "list_export", lambda: lx.download(client),
+        lambda: replay_workbook(ctx.engine, statements),
+        "bench.list_export:download_from_url", (),
+        "bench.list_export:replay_from_url", (statements,))
+    with ctx.engine.connect() as conn:
+        from models import Milestone
+        from tracker import rules
+
+        overdue = conn.scalar(sa.select(sa.func.count(Milestone.id))
+                              .where(rules.overdue_sql(ctx.today)))
+    return figures + [Figure("list_export_rows", overdue, "rows")]

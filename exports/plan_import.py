@@ -5,7 +5,6 @@
 here touches the database; ``tracker.operations.imports`` previews and applies the rows.
 The caller must have passed the bytes through ``exports.upload_safety.check_xlsx`` first.
 """
-import io
 import logging
 import re
 import warnings
@@ -13,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 
 from exports.labels import CATEGORY_LABELS, STATUS_LABELS
+from exports.sheet_reader import Bounds, column_name, read_sheet
 from exports.upload_safety import UploadRefused
+from tracker.text import hidden_character_message
 
 log = logging.getLogger(__name__)
 
@@ -119,63 +118,62 @@ def read_plan(data: bytes, departments):
                               "workbook saved by a spreadsheet program.")) from None
 
 
+BOUNDS = Bounds(max_rows=MAX_ROWS, header_rows=HEADER_SEARCH_ROWS)
+
+
+def _find_header(values):
+    found = {_HEADERS[_key(v)]: i for i, v in enumerate(values)
+             if isinstance(v, str) and _key(v) in _HEADERS}
+    return found if "Milestone code" in found else None
+
+
 def _read(data, departments):
-    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        name = next((s for s in SHEETS if s in wb.sheetnames), None)
-        if name is None:
-            return [], [ImportProblem(wb.sheetnames[0] if wb.sheetnames else "-", None, None,
-                                      _("No sheet named Milestones: use the template."))]
-        ws = wb[name]
-        return _read_sheet(ws, name, departments)
-    finally:
-        wb.close()
+    sheet = read_sheet(data, SHEETS, _find_header, BOUNDS)
+    if sheet is None:
+        return [], [ImportProblem("-", None, None, _("No sheet named Milestones: use the template."))]
+    return _read_sheet(sheet, departments)
 
 
-def _read_sheet(ws, sheet, departments):
+def _read_sheet(sheet, departments):
     problems = []
-    rows = ws.iter_rows(values_only=True)
-    header_row, columns = None, {}
-    for n, values in enumerate(rows, start=1):
-        if n > HEADER_SEARCH_ROWS:
-            break
-        found = {_HEADERS[_key(v)]: i for i, v in enumerate(values or ())
-                 if isinstance(v, str) and _key(v) in _HEADERS}
-        if "Milestone code" in found:
-            header_row, columns = n, found
-            break
+    name, header_row, columns = sheet.name, sheet.header_row, sheet.columns
     if header_row is None:
-        return [], [ImportProblem(sheet, None, None,
+        return [], [ImportProblem(name, None, None,
                                   _("The heading row (with 'Milestone code') was not found."))]
     for h in REQUIRED:
         if h not in columns:
-            problems.append(ImportProblem(sheet, header_row, None, _("The column '%(column)s' is missing.", column=h)))
+            problems.append(ImportProblem(name, header_row, None, _("The column '%(column)s' is missing.", column=h)))
     if problems:
         return [], problems
 
     def col(h):
-        return f"{get_column_letter(columns[h] + 1)} ({h})"
+        return column_name(sheet, h)
 
     result, seen = [], {}
-    for n, values in enumerate(rows, start=header_row + 1):
-        values = tuple(values or ())
-        if not any(v not in (None, "") and _text(v) for v in values):
-            continue
-        if len(result) >= MAX_ROWS:
-            problems.append(ImportProblem(sheet, n, None, _("More than %(num)d milestones.", num=MAX_ROWS)))
-            break
-        cell = {h: (values[i] if i < len(values) else None) for h, i in columns.items()}
+    for n, cells in sheet.rows:
         row_problems = []
 
         def bad(h, message):
-            row_problems.append(ImportProblem(sheet, n, col(h), message))
+            row_problems.append(ImportProblem(name, n, col(h), message))
+
+        for h, c in cells.items():
+            if c.formula_without_value:
+                bad(h, _("is a formula without a saved value: type the value, or open the "
+                         "workbook in a spreadsheet program and save it again"))
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        cell = {h: c.value for h, c in cells.items()}
 
         texts = {}
         for h in ("Department code", "Milestone code", "Title", "Description", "Owner",
                   "Category", "Status"):
             if h in cell:
                 texts[h] = _text(cell[h])
-                if h in REQUIRED and not texts[h]:
+                hidden = hidden_character_message(texts[h], multiline=h == "Description")
+                if hidden:
+                    bad(h, hidden)
+                elif h in REQUIRED and not texts[h]:
                     bad(h, _("is required"))
                 elif h in LIMITS and len(texts[h]) > LIMITS[h]:
                     bad(h, _("is longer than %(num)d characters", num=LIMITS[h]))
@@ -249,5 +247,5 @@ def _read_sheet(ws, sheet, departments):
             completed_on=dates.get("Completed on"),
         ))
     if not result and not problems:
-        problems.append(ImportProblem(sheet, None, None, _("The sheet has no milestones.")))
+        problems.append(ImportProblem(name, None, None, _("The sheet has no milestones.")))
     return result, problems

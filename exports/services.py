@@ -6,14 +6,15 @@ database (``tracker.operations.services.plan_import`` checks the rows against it
 import's messages are in the reader's language; the workbook itself stays in English, the
 words the import reads back.
 """
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
 
+from exports.sheet_reader import Bounds, read_sheet
+from exports.upload_safety import UploadRefused
+from tracker.text import hidden_character_message
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
 from tracker.i18n import N_
@@ -102,6 +103,8 @@ _MODES_BY_WORD = {**{m: m for m in DELIVERY_MODES},
                   **{label.lower(): m for m, label in MODE_LABELS.items()},
                   "online": "online_standalone"}
 REQUIRED_HEADERS = ("Department code", "Service")
+MAX_ROWS = 5000
+BOUNDS = Bounds(max_rows=MAX_ROWS, header_rows=10)
 
 
 def _text(value):
@@ -142,51 +145,43 @@ def _date(value):
     raise ValueError
 
 
+def _find_header(values):
+    names = {_text(v): i for i, v in enumerate(values) if v is not None}
+    if all(h in names for h in REQUIRED_HEADERS):
+        return {n: i for n, i in names.items() if n in HEADERS}
+    return None
+
+
 def read_services(data: bytes):
     """``(rows, errors)`` from an uploaded service workbook. Pure: no database. The upload
     has passed ``exports.upload_safety.check_xlsx`` before it is read here."""
     errors = []
     try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except Exception:  # openpyxl raises many kinds for a damaged file
+        sheet = read_sheet(data, (SHEET,), _find_header, BOUNDS)
+    except UploadRefused as exc:
+        return [], [ImportError_(SHEET, None, None, str(exc))]
+    except Exception:  # noqa: BLE001  openpyxl raises many kinds for a damaged file
         return [], [ImportError_(SHEET, None, None, _("The workbook could not be read."))]
-    if SHEET not in wb.sheetnames:
+    if sheet is None:
         return [], [ImportError_(SHEET, None, None, _("The workbook has no sheet named '%(sheet)s'.", sheet=SHEET))]
-    ws = wb[SHEET]
-    header_row, columns = None, {}
-    all_rows = list(ws.iter_rows(values_only=False))
-    for i, cells in enumerate(all_rows[:10]):
-        names = {_text(c.value): c.column for c in cells if c.value is not None}
-        if all(h in names for h in REQUIRED_HEADERS):
-            header_row, columns = i, {n: col for n, col in names.items() if n in HEADERS}
-            break
-    if header_row is None:
-        wb.close()
+    if sheet.header_row is None:
         return [], [ImportError_(SHEET, None, None,
                                  _("The header row (with 'Department code' and 'Service') "
                                    "is missing."))]
+    columns = sheet.columns
     rows = []
-    for cells in all_rows[header_row + 1:]:
-        by_col = {c.column: c for c in cells if hasattr(c, "column")}
-        if not any(c.value not in (None, "") for c in by_col.values()):
-            continue
-        row_number = next(iter(by_col.values())).row
-
-        def cell(name):
-            col = columns.get(name)
-            return by_col.get(col) if col else None
+    for row_number, cells in sheet.rows:
 
         def value(name):
-            c = cell(name)
+            c = cells.get(name)
             return None if c is None else c.value
 
         def err(name, message):
             errors.append(ImportError_(SHEET, row_number, name, message))
 
         bad = False
-        for name in columns:
-            c = cell(name)
-            if c is not None and c.data_type == "f":
+        for name, c in cells.items():
+            if c.formula:
                 err(name, _("Formulas are not accepted; type the value."))
                 bad = True
         if bad:
@@ -224,11 +219,15 @@ def read_services(data: bytes):
             item.values["target_date"] = _date(value("Target date"))
         except ValueError:
             err("Target date", _("Enter the date as DD-MM-YYYY."))
+        for name in ("Service", "Designated officer", "Web address", "Milestone code",
+                     "Department code"):
+            hidden = hidden_character_message(_text(value(name)))
+            if hidden:
+                err(name, hidden)
         item.values["name"] = _text(value("Service"))
         item.values["designated_officer"] = _text(value("Designated officer"))
         item.values["url"] = _text(value("Web address")) or None
         rows.append(item)
-    wb.close()
     if not rows and not errors:
         errors.append(ImportError_(SHEET, None, None, _("The sheet has no services.")))
     return rows, errors

@@ -62,6 +62,13 @@ DEPT_WRITE_GET = "302 403 200 404 200 200 403"
 DEPT_WRITE = "302 403 302 404 302 302 403"
 # The workflow pages (milestones, bottlenecks, plans) answer a POST with 303 See Other.
 WORKFLOW = "302 403 303 404 303 303 403"
+ADMIN = "302 403 403 403 403 403 200"     # the administrator's screens
+ADMIN_POST = "302 403 403 403 403 403 303"
+THRESHOLDS = {"at_risk_window_days": "10", "stale_days": "20", "sla_critical_days": "3",
+              "sla_high_days": "7", "sla_medium_days": "14", "sla_low_days": "30",
+              "certificate_warning_days": "30", "website_stale_days": "90",
+              "escalate_to_nic_days": "7", "escalate_to_secretary_days": "14",
+              "accessibility_audit_valid_days": "365"}
 # Hidden fields a form could be tricked with: they must be ignored or refused.
 FORGED = {"department_id": "@other.id", "department": "@other.code", "plan_id": "@other_plan.id",
           "owner": "Forged Owner", "baseline_due": "2000-01-01", "status_approved": "1",
@@ -81,6 +88,23 @@ ROUTES = {
     "api_help.index":        R(GET=READ),
     "audit.index":           R(GET="302 403 403 403 403 200 200"),
     "jobs.index":            R(GET="302 403 403 403 403 403 200"),
+    "admin.index":           R(GET=ADMIN),
+    "admin.users":           R(GET=ADMIN),
+    "admin.new_user":        R(GET=ADMIN, POST=ADMIN_POST,
+                               data={"name": "New Person", "email": "new.person@test.example",
+                                     "role": "viewer", "department": "", "active": "y",
+                                     "password": "temporary-1"}),
+    "admin.edit_user":       R(GET=ADMIN, POST=ADMIN_POST, args={"user_id": "@users.viewer.id"},
+                               data={"name": "Renamed Viewer", "email": "renamed@test.example",
+                                     "role": "viewer", "department": "", "active": "y"}),
+    "admin.reset_password":  R(POST=ADMIN_POST, args={"user_id": "@users.viewer.id"},
+                               data={"password": "brand-new-pass"}),
+    "admin.departments":     R(GET=ADMIN),
+    "admin.new_department":  R(GET=ADMIN, POST=ADMIN_POST,
+                               data={"code": "newdept", "name": "A New Department", "active": "y"}),
+    "admin.edit_department": R(GET=ADMIN, POST=ADMIN_POST, args={"code": "@own.code"},
+                               data={"name": "Renamed Department", "active": "y"}),
+    "admin.settings":        R(GET=ADMIN, POST=ADMIN_POST, data=THRESHOLDS),
     "profile.index":         R(GET=READ, POST="302 200 200 200 200 200 200",
                                data={"name": "Department MIS", **FORGED}),
     "profile.revoke":        R(POST="302 404 302 404 404 404 404", args={"token_id": "@token.id"}),

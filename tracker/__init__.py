@@ -46,6 +46,9 @@ def register_extensions(app):
     from tracker.i18n import N_, select_locale
 
     db.init_app(app)
+    from tracker.operations import hygiene
+
+    hygiene.install()
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     login_manager.init_app(app)

@@ -1,7 +1,7 @@
 """Error pages: HTML for the pages, JSON for the API."""
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -38,7 +38,15 @@ def init_app(app):
     def http_error(error):
         if error.code in (401, 403, 404, 429):
             refused(error.code)
-        return render_error(error.code, MESSAGES.get(error.code, error.description))
+        response = make_response(render_error(error.code,
+                                               MESSAGES.get(error.code, error.description)))
+        for name in ("Allow", "Retry-After"):
+            value = dict(error.get_headers()).get(name)
+            if value:
+                response.headers[name] = value
+        if error.code == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(retry_after())
+        return response
 
     if app.testing:
         return  # let tests see the traceback
@@ -50,6 +58,21 @@ def init_app(app):
 
         db.session.rollback()
         return render_error(500, MESSAGES[500])
+
+
+def retry_after():
+    """Seconds until the rate limit that refused this request resets (60 when unknown)."""
+    import math
+    import time
+
+    from flask import g
+
+    from tracker.extensions import limiter
+
+    current = limiter.current_limit
+    if current is not None and current.breached:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return int(g.get("retry_after", 60))
 
 
 def refused(code):

@@ -38,7 +38,7 @@ def init_app(app):
         """No database stores a NUL byte in text (PostgreSQL refuses it): refuse it up front."""
         from flask import abort, request
 
-        if _has_nul(request.args.values()) or (
+        if "\x00" in request.path or _has_nul(request.args.keys()) or _has_nul(request.args.values()) or (
             request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
             and _has_nul(request.form.values())
         ):

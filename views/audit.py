@@ -13,6 +13,7 @@ from tracker.clock import local_midnight_utc
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.permissions import require
+from views.list_export import ListColumn, export_format, export_list
 from views.workflow_forms import AuditFilterForm, opts
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -46,6 +47,19 @@ def index():
         q = q.where(AuditLog.at >= local_midnight_utc(form.date_from.data))
     if form.date_to.data and not form.date_to.errors:
         q = q.where(AuditLog.at < local_midnight_utc(form.date_to.data + timedelta(days=1)))
+    fmt = export_format()
+    if fmt:
+        columns = [
+            ListColumn(_("When"), lambda r: local_naive(r[0].at), "datetime", 16),
+            ListColumn(_("Who"), lambda r: r[1] or _("The system"), width=24),
+            ListColumn(_("Action"), lambda r: label(r[0].action), width=18),
+            ListColumn(_("Record"), lambda r: label(r[0].entity), width=16),
+            ListColumn(_("Changes"), lambda r: change_words(r[0].changes), "wrap", 60),
+            ListColumn(_("From address"), lambda r: r[0].remote_addr, width=16),
+        ]
+        rows = (q.add_columns(User.name).outerjoin(User, User.id == AuditLog.user_id)
+                .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+        return export_list(fmt, "audit-log", _("Audit log"), None, columns, rows)
     total = db.session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
     page = max(request.args.get("page", 1, type=int), 1)
     entries = db.session.execute(
@@ -57,3 +71,38 @@ def index():
     return render_template("audit/index.html", form=form, entries=entries, total=total,
                            page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            args=args)
+
+
+def local_naive(at):
+    """A stored UTC time as the local wall-clock time, for a workbook's date cells."""
+    from datetime import timezone
+
+    from tracker import clock
+
+    return at.replace(tzinfo=timezone.utc).astimezone(clock.zone()).replace(tzinfo=None) if at else None
+
+
+def change_words(changes):
+    """'Status: Not started → In progress; …' from an audit entry's changes."""
+    if not isinstance(changes, dict):
+        return None
+    parts = []
+    for field, value in changes.items():
+        name = field.replace("_", " ").capitalize()
+        if isinstance(value, list) and len(value) == 2:
+            parts.append(f"{name}: {_word(value[0])} → {_word(value[1])}")
+        else:
+            parts.append(f"{name}: {_word(value)}")
+    return "; ".join(parts) or None
+
+
+def _word(value):
+    import re as _re
+
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    iso = _re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if iso:
+        return f"{iso.group(3)}-{iso.group(2)}-{iso.group(1)}"
+    return str(label(text)) if _re.fullmatch(r"[a-z_]+", text) else text

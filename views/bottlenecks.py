@@ -11,10 +11,12 @@ from models.bottleneck import OPEN_BOTTLENECK_STATUSES
 from models.milestone import CLOSED_STATUSES
 from tracker import clock, rules
 from tracker.extensions import db
+from tracker.i18n import label
 from tracker.operations import bottlenecks as ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
+from views.list_export import ListColumn, export_format, export_list
 from views.workflow_forms import (
     BottleneckFilterForm,
     BottleneckForm,
@@ -80,11 +82,15 @@ def index():
         q = q.where(Bottleneck.status == form.status.data)
     if form.age.data in rules.AGE_BUCKETS:
         q = q.where(rules.age_bucket_sql(today) == form.age.data)
-    total = db.session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
     if form.sort.data == "newest":
         q = q.order_by(rules.bottleneck_age_sql(today).asc(), Bottleneck.id.desc())
     else:
         q = q.order_by(rules.bottleneck_age_sql(today).desc(), Bottleneck.id)
+    fmt = export_format()
+    if fmt:
+        return export_list(fmt, "bottlenecks", _("Bottlenecks"), None, export_columns(), q)
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(q.order_by(None).subquery())).scalar()
     page = max(request.args.get("page", 1, type=int), 1)
     rows = db.session.execute(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -93,6 +99,23 @@ def index():
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), args=args, today=today,
         AGE_BUCKET_LABELS=rules.AGE_BUCKET_LABELS,
     )
+
+
+def export_columns():
+    """The bottleneck list's columns as a file: rows of ``index``'s query."""
+    return [
+        ListColumn(_("Department"), lambda r: r[2], width=28),
+        ListColumn(_("Milestone"), lambda r: r[3], width=12),
+        ListColumn(_("Bottleneck"), lambda r: r[0].title, "wrap", 40),
+        ListColumn(_("Category"), lambda r: label(r[0].category), width=16),
+        ListColumn(_("Severity"), lambda r: label(r[0].severity), width=10),
+        ListColumn(_("Status"), lambda r: label(r[0].status), width=11),
+        ListColumn(_("Raised on"), lambda r: r[0].raised_on, "date", 11),
+        ListColumn(_("Age (days)"), lambda r: r[4], "number", 9),
+        ListColumn(_("Past time limit"), lambda r: _("Yes") if r[6] else _("No"), width=9),
+        ListColumn(_("Who must act"), lambda r: r[0].action_by or None, width=24),
+        ListColumn(_("Target date"), lambda r: r[0].target_date, "date", 11),
+    ]
 
 
 def render_show(bottleneck, *, escalate_form=None, resolve_form=None, general_errors=(),

@@ -7,6 +7,7 @@ from urllib.parse import quote_plus, urlencode
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
 from flask import Response
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -23,6 +24,7 @@ from tracker.extensions import db
 from tracker.i18n import label
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
+from views.list_export import ListColumn, export_format, export_list
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -393,6 +395,13 @@ def records():
         query, count, labels = _service_query(filters)
     else:
         query, count, labels = _website_query(filters, today, t)
+    fmt = export_format()
+    if fmt:
+        titles = {"milestones": _("Milestones"), "bottlenecks": _("Bottlenecks"),
+                  "services": _("Services"), "websites": _("Websites and apps")}
+        title = titles[kind] + (": " + ", ".join(labels) if labels else "")
+        return export_list(fmt, kind, titles[kind], f"{title}. {_describe(filters)}",
+                           RECORD_COLUMNS[kind](), query)
     total = db.session.execute(count).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
@@ -411,3 +420,45 @@ def records():
         page_url=page_url, labels=labels, description=_describe(filters), back=back,
         today=today, first=(page - 1) * PAGE_SIZE + 1,
     )
+
+
+# The records behind the dashboard as a file: rows of the ``_*_query`` functions above.
+RECORD_COLUMNS = {
+    "milestones": lambda: [
+        ListColumn(_("Code"), lambda r: r[0].code, width=10),
+        ListColumn(_("Milestone"), lambda r: r[0].title, "wrap", 36),
+        ListColumn(_("Department"), lambda r: r[1], width=24),
+        ListColumn(_("Category"), lambda r: label(r[0].category), width=16),
+        ListColumn(_("Status"), lambda r: label(r[0].status), width=12),
+        ListColumn(_("Done (%)"), lambda r: r[0].percent_complete, "number", 8),
+        ListColumn(_("Baseline due"), lambda r: r[0].baseline_due, "date", 11),
+        ListColumn(_("Due"), lambda r: r[0].due_date, "date", 11),
+        ListColumn(_("Days slipped"), lambda r: r[4], "number", 8),
+        ListColumn(_("Health"), lambda r: label(r[3]), width=10),
+    ],
+    "bottlenecks": lambda: [
+        ListColumn(_("Bottleneck"), lambda r: r[0].title, "wrap", 36),
+        ListColumn(_("Department"), lambda r: r[1], width=24),
+        ListColumn(_("Category"), lambda r: label(r[0].category), width=16),
+        ListColumn(_("Severity"), lambda r: label(r[0].severity), width=10),
+        ListColumn(_("Status"), lambda r: label(r[0].status), width=11),
+        ListColumn(_("Raised"), lambda r: r[0].raised_on, "date", 11),
+        ListColumn(_("Age (days)"), lambda r: r[3], "number", 8),
+        ListColumn(_("Past SLA"), lambda r: _("Yes") if r[4] else _("No"), width=8),
+        ListColumn(_("Action by"), lambda r: r[0].action_by or None, width=22),
+    ],
+    "services": lambda: [
+        ListColumn(_("Service"), lambda r: r[0].name, "wrap", 36),
+        ListColumn(_("Department"), lambda r: r[1], width=24),
+        ListColumn(_("Delivery"), lambda r: label(r[0].delivery_mode), width=18),
+        ListColumn(_("PSGA time limit (days)"), lambda r: r[0].time_limit_days, "number", 10),
+        ListColumn(_("Target date"), lambda r: r[0].target_date, "date", 11),
+    ],
+    "websites": lambda: [
+        ListColumn(_("Website or app"), lambda r: r[0].name, "wrap", 30),
+        ListColumn(_("Department"), lambda r: r[1], width=24),
+        ListColumn(_("Address"), lambda r: r[0].url, width=34),
+        ListColumn(_("Security audit valid until"), lambda r: r[0].audit_valid_until, "date", 12),
+        ListColumn(_("Certificate"), lambda r: label(r[3]), width=12),
+    ],
+}

@@ -13,6 +13,7 @@ from models.flag import ESCALATION_LEVELS, FLAG_KINDS, FLAG_SEVERITIES
 from tracker import rules
 from tracker.extensions import db
 from tracker.permissions import authorize, visible_department_ids
+from views.list_export import ListColumn, export_format, export_list
 
 bp = Blueprint("flags", __name__, url_prefix="/flags")
 
@@ -108,6 +109,24 @@ def index():
         .outerjoin(Department, Department.id == Flag.department_id)
         .where(*conditions)
     )
+    fmt = export_format()
+    if fmt:
+        columns = [
+            ListColumn(_("Flag"), lambda r: _(rules.FLAG_KIND_LABELS.get(r[0].kind, r[0].kind)),
+                       width=24),
+            ListColumn(_("About"), lambda r: r[0].details.get("label"), "wrap", 40),
+            ListColumn(_("Department"), lambda r: r[2], width=26),
+            ListColumn(_("Severity"), lambda r: _(rules.FLAG_SEVERITY_LABELS[r[0].severity]),
+                       width=10),
+            ListColumn(_("Escalated to"),
+                       lambda r: _(rules.ESCALATION_LABELS.get(r[0].escalation, r[0].escalation)),
+                       width=12),
+            ListColumn(_("Raised"), lambda r: r[0].raised_at, "date", 11),
+            ListColumn(_("Cleared"), lambda r: r[0].cleared_at, "date", 11),
+        ]
+        return export_list(fmt, "flags", _("Flags"), None, columns, base.order_by(
+            Flag.cleared_at.is_not(None), SEVERITY_ORDER, ESCALATION_ORDER,
+            Flag.raised_at.desc(), Flag.id.desc()))
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(base.with_only_columns(Flag.id).subquery())
     ).scalar_one()

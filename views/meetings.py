@@ -17,6 +17,8 @@ from models import ActionItem, AgendaItem, Department, ReviewMeeting
 from models.meeting import ACTION_ITEM_STATUSES
 from tracker import clock
 from tracker.extensions import db
+from tracker.i18n import label
+from views.list_export import ListColumn, export_format, export_list
 from tracker.i18n import lazy_label
 from tracker.operations import meetings as ops
 from tracker.operations.errors import ConflictError, ValidationError
@@ -457,6 +459,22 @@ def action_items():
     if dept:
         dept_ids = {dept} if dept_ids is None or dept in dept_ids else set()
     rows = ops.atr_rows(clock.today(), department_ids=dept_ids, status=status)
+    fmt = export_format()
+    if fmt:
+        columns = [
+            ListColumn(_("Decision"), lambda r: r.item.text, "wrap", 44),
+            ListColumn(_("Meeting"), lambda r: r.meeting_title, "wrap", 24),
+            ListColumn(_("Meeting date"), lambda r: r.meeting_date, "date", 11),
+            ListColumn(_("Department"), lambda r: r.department, width=24),
+            ListColumn(_("Responsible officer"), lambda r: r.item.responsible_officer or None,
+                       width=22),
+            ListColumn(_("Due"), lambda r: r.item.due_date, "date", 11),
+            ListColumn(_("Status at last meeting"), lambda r: label(r.status_then), width=12),
+            ListColumn(_("Status now"), lambda r: label(r.status_now), width=12),
+            ListColumn(_("Days overdue"), lambda r: r.days_overdue, "number", 9),
+            ListColumn(_("Closing note"), lambda r: r.item.closing_note, "wrap", 34),
+        ]
+        return export_list(fmt, "action-items", _("Action items"), None, columns, rows)
     return render_template("meetings/action_items.html", rows=rows, status=status,
                            department=dept, departments=_departments(),
                            statuses=ACTION_ITEM_STATUSES)

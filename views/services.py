@@ -19,6 +19,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from exports import services as services_export
+from views.list_export import ListColumn, export_format, export_list
 from models import Department, Milestone, Service
 from models.milestone import CLOSED_STATUSES
 from tracker import clock, reports
@@ -143,6 +144,23 @@ def index():
     scope = visible_department_ids(current_user)
     code = department_filter()
     rows = register_rows(scope, code)
+    fmt = export_format()
+    if fmt:
+        modes = translated(services_export.MODE_LABELS)
+        columns = [
+            ListColumn(_("Department"), lambda r: r[2], width=26),
+            ListColumn(_("Service"), lambda r: r[0].name, "wrap", 34),
+            ListColumn(_("PSGA-notified"), lambda r: _("Yes") if r[0].psga_notified else _("No"),
+                       width=10),
+            ListColumn(_("Time limit (days)"), lambda r: r[0].time_limit_days, "number", 10),
+            ListColumn(_("Designated officer"), lambda r: r[0].designated_officer or None,
+                       width=24),
+            ListColumn(_("Delivery mode"), lambda r: modes[r[0].delivery_mode], width=20),
+            ListColumn(_("Web address"), lambda r: r[0].url, width=30),
+            ListColumn(_("Target date"), lambda r: r[0].target_date, "date", 11),
+            ListColumn(_("Milestone"), lambda r: r[3], width=12),
+        ]
+        return export_list(fmt, "services", _("Services"), None, columns, rows)
     departments = department_choices("read") if scope is None else []
     return render_template("services/index.html", rows=rows, departments=departments,
                            selected=code, modes=translated(services_export.MODE_LABELS),

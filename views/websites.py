@@ -17,6 +17,7 @@ from jobs.health_check import SECURITY_HEADER_LABELS, SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
+from views.list_export import ListColumn, export_format, export_list
 from tracker.i18n import N_
 from tracker.operations import websites as website_ops
 from tracker.permissions import authorize, visible_department_ids
@@ -134,6 +135,23 @@ def index():
     rows = compliance_rows(today, t, scope, code)
     if problems_only:
         rows = [r for r in rows if any(s != "ok" for s in r[2].values())]
+    fmt = export_format()
+    if fmt:
+        words = _template_globals(t)
+        state = words["state_label"]
+        columns = [
+            ListColumn(_("Department"), lambda r: r[1], width=26),
+            ListColumn(_("Name"), lambda r: r[0].name, "wrap", 30),
+            ListColumn(_("Kind"), lambda r: words["kinds"][r[0].kind], width=14),
+            ListColumn(_("Address"), lambda r: r[0].url, width=34),
+            ListColumn(_("Hosted by"), lambda r: words["hosts"][r[0].hosted_by], width=12),
+            *(ListColumn(heading, lambda r, k=key: state(k, r[2][k]), width=16)
+              for key, heading in (("content", _("Content")), ("certificate", _("Security audit")),
+                                   ("accessibility", _("Accessibility audit")),
+                                   ("https", _("HTTPS")), ("portal", _("Portal")),
+                                   ("check", _("Latest check")))),
+        ]
+        return export_list(fmt, "websites", _("Websites and apps"), None, columns, rows)
     return render_template(
         "websites/index.html", rows=rows, today=today, selected=code,
         problems_only=problems_only,

@@ -184,7 +184,7 @@ def test_import_lists_every_error_and_changes_nothing(world, as_user):
     for row, column, message in [
         (5, "Time limit (days)", "Enter a whole number of days."),
         (5, "Delivery mode", "Enter Offline"),
-        (6, "Department code", "You may not change the services of this department."),
+        (6, "Department code", "1 row is a service of another department (Other"),
         (7, "Department code", "No active department has the code"),
         (8, "Target date", "Formulas are not accepted; type the value."),
     ]:

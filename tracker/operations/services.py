@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from models import Milestone, Service
 from models.base import utcnow
@@ -227,6 +228,22 @@ def plan_import(rows, parse_errors, user):
 
     def err(row, column, message):
         plan.errors.append(ImportError_(SHEET, row.row, column, message))
+
+    # Rows of departments the user may not change get one message, not one per row.
+    foreign = {code: d for code, d in departments.items() if not can(user, "edit_service", d)}
+    if foreign:
+        skipped = [r for r in rows if r.department_code in foreign]
+        names = sorted(d.name for d in foreign.values())
+        shown = ", ".join(names[:3]) + (_(" and %(num)d more", num=len(names) - 3)
+                                        if len(names) > 3 else "")
+        plan.errors.append(ImportError_(SHEET, skipped[0].row, "Department code", ngettext(
+            "%(num)d row is a service of another department (%(names)s), which you may not "
+            "change. Download your own department's register (Services, choose your "
+            "department, Excel) and upload that.",
+            "%(num)d rows are services of other departments (%(names)s), which you may not "
+            "change. Download your own department's register (Services, choose your "
+            "department, Excel) and upload that.", len(skipped), names=shown)))
+        rows = [r for r in rows if r.department_code not in foreign]
 
     for row in rows:
         dept = departments.get(row.department_code)

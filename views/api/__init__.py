@@ -53,16 +53,36 @@ def error_response(status, message, fields=None, extra=None):
     return response
 
 
+REFUSALS = (401, 403, 404, 429)
+
+
+def _refusal(response, status):
+    """API refusals go to the same security log and audit trail as the pages'."""
+    from tracker.errors import refused, retry_after
+
+    if status in REFUSALS:
+        refused(status)
+    if status == 429:
+        response.headers["Retry-After"] = str(retry_after())
+    return response
+
+
 @bp.errorhandler(ApiError)
 def _api_error(error):
-    return error_response(error.status, error.message, error.fields, error.extra)
+    response = error_response(error.status, error.message, error.fields, error.extra)
+    return _refusal(response, error.status)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error):
     from tracker.errors import MESSAGES
 
-    return error_response(error.code, MESSAGES.get(error.code, error.description))
+    response = error_response(error.code, MESSAGES.get(error.code, error.description))
+    if error.code == 405:
+        allow = dict(error.get_headers()).get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+    return _refusal(response, error.code)
 
 
 def api_rate_limit():
@@ -95,6 +115,7 @@ def authenticate():
     user = user_for_token(token.strip())
     if user is None:
         db.session.rollback()
+        _throttle_bad_tokens()
         raise ApiError(401, "The API token is not valid or has been revoked.")
     user_id = user.id
     try:
@@ -107,6 +128,35 @@ def authenticate():
     current_app.login_manager._update_request_context_with_user(user)
     g.api_user = user
     return None
+
+
+@bp.before_request
+def check_query_args():
+    """A GET names only the query parameters its endpoint reads (see ``query_args``)."""
+    from views.api.helpers import check_query_args as check
+
+    view = current_app.view_functions.get(request.endpoint)
+    if request.method == "GET" and view is not None and request.endpoint not in PUBLIC_ENDPOINTS:
+        check(view)
+
+
+def _throttle_bad_tokens():
+    """Repeated bad tokens from one address are refused for a while (429), so a token cannot
+    be guessed at the API's ordinary rate."""
+    from limits import parse
+
+    item = parse(current_app.config["API_BAD_TOKEN_LIMIT"])
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    strategy = limiter.limiter
+    key = ("api-bad-token", request.remote_addr or "-")
+    if not strategy.hit(item, *key):
+        reset_at, _remaining = strategy.get_window_stats(item, *key)
+        import time
+
+        g.retry_after = max(1, int(reset_at - time.time()))
+        raise ApiError(429, "Too many requests with a bad token from this address; wait and "
+                            "try again.")
 
 
 def register(app):

@@ -1,4 +1,5 @@
 """Parsing, pagination and serialisation shared by the API resources."""
+import re
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,56 @@ from views.api import ApiError
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000
 MAX_ID = 2**31 - 1
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def query_args(*names):
+    """The query parameters a GET endpoint reads; any other is refused with 422 naming it
+    (a typo such as ``?stauts=blocked`` must not return the whole list unfiltered)."""
+
+    def decorate(view):
+        view.query_args = frozenset(names)
+        return view
+
+    return decorate
+
+
+PAGED = ("page", "per_page")
+
+
+def check_query_args(view):
+    unknown = sorted(set(request.args) - getattr(view, "query_args", frozenset()))
+    if unknown:
+        raise ApiError(422, "Unknown query parameter.",
+                       {name[:100]: "Unknown query parameter." for name in unknown})
+
+
+def _json_depth(text):
+    """How deeply a JSON text nests, counted without parsing it (strings left out)."""
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", _JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _lone_surrogate(value, path="body"):
+    """The path of the first text holding a lone surrogate (which no database can store)."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _lone_surrogate(key, path) or _lone_surrogate(item, str(key)[:100])
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _lone_surrogate(item, path)
+            if found:
+                return found
+    return None
 
 
 def iso(value):
@@ -69,13 +120,20 @@ def json_body():
     """The request's JSON object, or a 400/415 error."""
     if not request.is_json:
         raise ApiError(415, "Send the body as JSON (Content-Type: application/json).")
+    text = request.get_data(as_text=True)
+    if "\\u0000" in text or "\x00" in text:
+        raise ApiError(400, "The body contains a NUL character.")
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise ApiError(400, f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(400, "The body is not valid JSON.")
     if not isinstance(data, dict):
         raise ApiError(400, "The body must be a JSON object.")
-    if "\\u0000" in request.get_data(as_text=True) or "\x00" in request.get_data(as_text=True):
-        raise ApiError(400, "The body contains a NUL character.")
+    where = _lone_surrogate(data)
+    if where:
+        raise ApiError(400, "The body contains a lone surrogate (an invalid Unicode character).",
+                       {where: "Contains a lone surrogate, which is not a character."})
     return data
 
 

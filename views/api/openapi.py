@@ -44,6 +44,11 @@ SCHEMAS = {
                                    "fields": {"type": "object",
                                               "additionalProperties": {"type": "string"}}})},
                   ),
+    # A 409 answers with the error and the record as it is now.
+    "Conflict": _obj({"error": _obj({"code": STR, "message": STR,
+                                     "fields": {"type": "object",
+                                                "additionalProperties": {"type": "string"}}}),
+                      "current": {"type": "object"}}),
     "Department": _obj({"id": INT, "code": STR, "name": STR, "psga_covered": BOOL,
                         "active": BOOL}),
     "Plan": _obj({"id": INT, "department": STR, "title": STR, "status": _enum(PLAN_STATUSES),
@@ -131,14 +136,28 @@ ERRORS = {
 }
 
 
+ETAG_HEADER = {"ETag": {"description": 'The record\'s version as a weak ETag, `W/"<version>"`: '
+                                       "send it back in If-Match to update the record.",
+                        "schema": _s("string", pattern='^W/"[0-9]+"$')}}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": _s("integer", minimum=1)}}
+
+
 def _errors(*codes):
-    return {code: {"description": ERRORS[code],
-                   "content": {"application/json": {"schema": _ref("Error")}}}
-            for code in codes}
+    result = {}
+    for code in codes:
+        result[code] = {"description": ERRORS[code], "content": {"application/json": {
+            "schema": _ref("Conflict" if code == "409" else "Error")}}}
+        if code == "429":
+            result[code]["headers"] = RETRY_AFTER
+    return result
 
 
-def _json(schema, description="OK"):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json(schema, description="OK", etag=False):
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if etag:
+        response["headers"] = ETAG_HEADER
+    return response
 
 
 def _q(name, schema, description):
@@ -167,8 +186,10 @@ def _list(summary, schema_name, tag, extra_params=()):
 
 
 def _read(summary, schema_name, tag, param):
+    etag = "ETag" in summary
     return {"get": {"summary": summary, "tags": [tag], "parameters": [param],
-                    "responses": {"200": _json(_ref(schema_name)), **_errors("400", "401", "404", "429")}}}
+                    "responses": {"200": _json(_ref(schema_name), etag=etag),
+                                  **_errors("400", "401", "404", "422", "429")}}}
 
 
 def paths():
@@ -202,7 +223,7 @@ def paths():
             _q("category", _enum(BOTTLENECK_CATEGORIES), "Category."),
             _q("age_bucket", _enum(rules.AGE_BUCKETS), "Age bucket in days."),
         ]),
-        "/bottlenecks/{bottleneck_id}": _read("One bottleneck", "Bottleneck", "bottlenecks",
+        "/bottlenecks/{bottleneck_id}": _read("One bottleneck (ETag: its version)", "Bottleneck", "bottlenecks",
                                               _path_id("bottleneck_id")),
         "/flags": _list("Open flags", "Flag", "flags", [
             DEPARTMENT_Q,
@@ -220,7 +241,7 @@ def paths():
                                         "meetings", _path_id("meeting_id")),
         "/action-items": _list("Action items of meetings", "ActionItem", "meetings", [
             DEPARTMENT_Q, _q("status", _enum(ACTION_ITEM_STATUSES), "Status.")]),
-        "/action-items/{item_id}": _read("One action item", "ActionItem", "meetings",
+        "/action-items/{item_id}": _read("One action item (ETag: its version)", "ActionItem", "meetings",
                                          _path_id("item_id")),
     }
 
@@ -232,7 +253,7 @@ def _body(schema, description):
 
 def _write(method, summary, tag, params, body, ok_status, ok_schema, errors, body_required=True):
     op = {"summary": summary, "tags": [tag], "parameters": params,
-          "responses": {ok_status: _json(_ref(ok_schema)), **_errors(*errors)}}
+          "responses": {ok_status: _json(_ref(ok_schema), etag=True), **_errors(*errors)}}
     if body is not None:
         op["requestBody"] = body
         op["requestBody"]["required"] = body_required

@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.permissions import can_read, visible_department_ids
 from tracker.settings import thresholds
 from views.api import ApiError, bp
-from views.api.helpers import MAX_ID, arg_choice, arg_date, iso, paginate
+from views.api.helpers import MAX_ID, PAGED, arg_choice, arg_date, iso, paginate, query_args
 
 
 def _scope(query, column):
@@ -68,6 +68,7 @@ def department_json(d):
 
 
 @bp.get("/departments")
+@query_args(*PAGED)
 def departments():
     q = _scope(sa.select(Department).order_by(Department.code), Department.id)
     return jsonify(paginate(q, lambda row: department_json(row[0])))
@@ -88,6 +89,7 @@ def plan_json(p, code):
 
 
 @bp.get("/plans")
+@query_args(*PAGED, "department")
 def plans():
     q = _scope(
         sa.select(ActionPlan, Department.code).join(Department).order_by(ActionPlan.id),
@@ -131,6 +133,7 @@ def _milestone_select(today, t):
 
 
 @bp.get("/milestones")
+@query_args(*PAGED, "department", "status", "category", "health", "due_before", "due_after")
 def milestones():
     today, t = clock.today(), thresholds()
     q = _scope(_milestone_select(today, t).order_by(Milestone.id), Milestone.department_id)
@@ -165,6 +168,7 @@ def update_json(u, user_name):
 
 
 @bp.get("/milestones/<int:milestone_id>/history")
+@query_args(*PAGED)
 def milestone_history(milestone_id):
     from models import User
 
@@ -199,6 +203,7 @@ def _bottleneck_select(today, t):
 
 
 @bp.get("/bottlenecks")
+@query_args(*PAGED, "department", "status", "severity", "category", "age_bucket")
 def bottlenecks():
     today, t = clock.today(), thresholds()
     q = _scope(_bottleneck_select(today, t).order_by(Bottleneck.id), Bottleneck.department_id)
@@ -224,6 +229,7 @@ def bottleneck(bottleneck_id):
 
 
 @bp.get("/flags")
+@query_args(*PAGED, "department", "kind", "escalation")
 def flags():
     q = _scope(
         sa.select(Flag, Department.code).outerjoin(Department, Flag.department_id == Department.id)
@@ -255,6 +261,7 @@ def service_json(s, code):
 
 
 @bp.get("/services")
+@query_args(*PAGED, "department")
 def services():
     q = _scope(sa.select(Service, Department.code).join(Department).order_by(Service.id),
                Service.department_id)
@@ -282,6 +289,7 @@ def website(website_id):
 
 
 @bp.get("/websites")
+@query_args(*PAGED, "department")
 def websites():
     q = _scope(sa.select(DigitalAsset, Department.code).join(Department)
                .order_by(DigitalAsset.id), DigitalAsset.department_id)
@@ -298,6 +306,7 @@ def meeting_json(m):
 
 
 @bp.get("/meetings")
+@query_args(*PAGED)
 def meetings():
     q = sa.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc(), ReviewMeeting.id)
     return jsonify(paginate(q, lambda row: meeting_json(row[0])))
@@ -324,6 +333,7 @@ def action_item_json(a, code):
 
 
 @bp.get("/action-items")
+@query_args(*PAGED, "department", "status")
 def action_items():
     q = _scope(sa.select(ActionItem, Department.code).join(Department).order_by(ActionItem.id),
                ActionItem.department_id)

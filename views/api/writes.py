@@ -17,6 +17,7 @@ from tracker.operations import bottlenecks as bottleneck_ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.operations.milestones import record_milestone_update
 from tracker.permissions import authorize
+from tracker.text import hidden_character
 from views.api import ApiError, bp
 from views.api.helpers import json_body
 from views.api.resources import _get_visible, record_response
@@ -44,6 +45,8 @@ def expected_version(body):
 class Fields:
     """Typed reading of a JSON body, collecting every error before answering 422."""
 
+    MULTILINE = {"note", "description", "closing_note", "reason"}
+
     def __init__(self, body, allowed):
         self.body = body
         self.errors = {}
@@ -61,6 +64,9 @@ class Fields:
             return None
         if max_length and len(value) > max_length:
             self.errors[name] = f"Use at most {max_length} characters."
+        hidden = hidden_character(value, multiline=name in self.MULTILINE)
+        if hidden:
+            self.errors[name] = f"Contains a hidden control character ({hidden}); remove it."
         return value
 
     def integer(self, name):
@@ -76,8 +82,11 @@ class Fields:
         value = self.body.get(name)
         if value is None:
             return None
+        if not isinstance(value, str):
+            self.errors[name] = "Must be a date as text, YYYY-MM-DD."
+            return None
         try:
-            return date.fromisoformat(value) if isinstance(value, str) else None
+            return date.fromisoformat(value)
         except ValueError:
             pass
         self.errors[name] = "Use a date as YYYY-MM-DD."
