@@ -15,7 +15,7 @@ from tracker.extensions import db
 COLUMNS = [
     Column("Department code", width=12, min_width=12),
     Column("Department", width=36, min_width=18),
-    Column("Milestone code", width=16, min_width=15),
+    Column("Milestone code", width=17, min_width=17),
     Column("Title", width=50, min_width=30),
     Column("Description", width=50, min_width=36),
     Column("Category", width=22, min_width=14),

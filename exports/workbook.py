@@ -56,9 +56,11 @@ MIN_SCALE = 92
 # One unit of Excel column width is about 5.55 pt on paper in LibreOffice at 100 %
 # (measured: Arial 10 as the workbook's font); 5.6 errs on the wide side.
 PT_PER_UNIT = 5.6
-# Characters of ordinary text per unit of width: measured 1.17 for English and 1.1 for Hindi
-# (the words are laid out line by line, so the space wasted at a line's end is counted).
-CHARS_PER_UNIT = 1.1
+# The average width of a character of ordinary text (capitals and spaces included) in Arial
+# 10 pt, and the cell's inner padding: measured 5.0 pt for lower-case English, 5.1 with
+# capitals; a wrapped line's end wastes some more, which the word-by-word layout counts.
+CHAR_PT = 5.2
+CELL_PADDING_PT = 5
 LINE_PT = 12.75  # the height of one line of 10 pt text (Excel's; LibreOffice needs 11.2)
 ROW_PADDING_PT = 3
 MAX_ROW_PT = 409  # Excel's limit
@@ -343,7 +345,8 @@ def text_lines(text, width, bold=False):
     """How many lines ``text`` takes in a wrapping column ``width`` units wide: the words
     laid out greedily, as the spreadsheet does (a word longer than a line is split; a line
     may also break after a hyphen or a slash, as in a web address)."""
-    per_line = max(1, int(width * CHARS_PER_UNIT * (0.9 if bold else 1.0)))
+    per_line = max(1, int((width * PT_PER_UNIT - CELL_PADDING_PT) / CHAR_PT
+                          / (1.1 if bold else 1.0)))
     text = str(text)
     if len(text) <= per_line and "\n" not in text:
         return 1
@@ -488,10 +491,15 @@ def _longest_word(text):
     return max((len(w) for w in str(text).replace("-", "- ").split()), default=0)
 
 
+def _bold_word(text):
+    """The width a bold heading's longest word needs (bold letters are wider)."""
+    return math.ceil(_longest_word(text) * 1.1) + 1
+
+
 def _header_width(header):
     """A header wraps: wide enough for its longest word, and for it on at most two lines
     (three for a long one)."""
-    return max(_longest_word(header) + 1, -(-len(header) // (2 if len(header) <= 24 else 3)) + 1)
+    return max(_bold_word(header), -(-len(header) // (2 if len(header) <= 24 else 3)) + 1)
 
 
 _FIXED_WIDTH = {"date": 11, "datetime": 17}
@@ -547,7 +555,7 @@ class Table:
         for i, col in enumerate(self.columns):
             head = _header_width(col.header)
             if col.kind in _FIXED_WIDTH:
-                w = max(_FIXED_WIDTH[col.kind], _longest_word(col.header) + 1)
+                w = max(_FIXED_WIDTH[col.kind], _bold_word(col.header))
                 wanted.append(col.width or w)
                 narrowest.append(min(col.width or w, w))
                 continue
@@ -570,16 +578,19 @@ class Table:
                         longest_word = max(longest_word, _longest_word(text))
                 w = col.width or min(max(longest + 1, head, 6), 60)
             if col.kind == "wrap":  # prose: narrowed to no less than 18
-                floor = col.min_width or max(_longest_word(col.header) + 1, 18)
+                floor = col.min_width or max(_bold_word(col.header), 18)
                 narrowest.append(min(w, floor))
             elif col.kind in TEXT_KINDS:  # names, codes, labels: their longest word
-                floor = col.min_width or max(_longest_word(col.header) + 1,
+                floor = col.min_width or max(_bold_word(col.header),
                                              min(longest_word + 1, 14), 8)
                 narrowest.append(min(w, floor))
             else:  # numbers: the header may wrap onto three lines
-                floor = col.min_width or max(_longest_word(col.header) + 1, longest + 2, 6)
+                floor = col.min_width or max(_bold_word(col.header), longest + 2, 6)
                 narrowest.append(min(w, floor))
             wanted.append(w)
+        # The first column also holds the bold labels of the title block.
+        labels = max(_bold_word(label) for label in ["Generated on", *(f[0] for f in self.facts)])
+        wanted[0], narrowest[0] = max(wanted[0], labels), max(narrowest[0], labels)
         return wanted, narrowest
 
     def _head(self, widths):
