@@ -9,14 +9,13 @@ from tracker.extensions import db
 
 COLUMNS = [
     Column("Department"),
-    Column("Bottleneck"),
+    Column("Bottleneck", "wrap"),
     Column("Category"),
     Column("Severity", "severity"),
     Column("Status"),
     Column("Milestone"),
     Column("Raised on", "date"),
     Column("Age (days)", "number"),
-    Column("Age bucket"),
     Column("Past SLA"),
     Column("Action by"),
     Column("Target date", "date"),
@@ -29,7 +28,7 @@ def bottleneck_rows(today, t, open_only=False, department_ids=None):
         sa.select(
             Department.name, Bottleneck.title, Bottleneck.category, Bottleneck.severity,
             Bottleneck.status, Milestone.code, Bottleneck.raised_on,
-            rules.bottleneck_age_sql(today), rules.age_bucket_sql(today),
+            rules.bottleneck_age_sql(today),
             sa.case((rules.past_sla_sql(today, t), "Yes"), else_="No"),
             Bottleneck.action_by, Bottleneck.target_date, Bottleneck.resolution_note,
         )
@@ -41,11 +40,10 @@ def bottleneck_rows(today, t, open_only=False, department_ids=None):
         q = q.where(Bottleneck.status.in_(OPEN_BOTTLENECK_STATUSES))
     if department_ids is not None:
         q = q.where(Bottleneck.department_id.in_(department_ids))
-    buckets = rules.AGE_BUCKET_LABELS
     return [
         (d, title, cat.replace("_", " ").capitalize(), sev, status.capitalize(), code, raised,
-         age, buckets.get(bucket, bucket), past, action_by, target, note)
-        for d, title, cat, sev, status, code, raised, age, bucket, past, action_by, target, note
+         age, past, action_by, target, note)
+        for d, title, cat, sev, status, code, raised, age, past, action_by, target, note
         in db.session.execute(q)
     ]
 

@@ -8,9 +8,7 @@ import csv
 import io
 from datetime import date, datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from exports.workbook import Column, Table, new_workbook, to_bytes
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,59 +48,38 @@ def _csv_value(cell):
 
 
 def table_xlsx(table, title, subtitle="") -> bytes:
-    """The table as a one-sheet workbook: title, subtitle, frozen header row, filters,
-    widths, dates as dates, numbers as numbers and every text cell stored as text."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Data"
-    _set_text(ws["A1"], _text(title))
-    ws["A1"].font = Font(bold=True, size=14)
-    _set_text(ws["A2"], _text(subtitle))
-    header_row = 4
-    fill = PatternFill("solid", fgColor="DCE4F0")
-    for col, header in enumerate(table.headers, start=1):
-        cell = ws.cell(row=header_row, column=col)
-        _set_text(cell, str(header))
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for r, row in enumerate(table.rows, start=header_row + 1):
-        for col, source in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=col)
-            value = source.value
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                _set_text(cell, "Yes" if value else "No")
-            elif isinstance(value, (int, float)):
-                cell.value = value
-            elif isinstance(value, (date, datetime)):
-                cell.value = value
-                cell.number_format = "DD-MM-YYYY"
-            else:
-                _set_text(cell, str(source.shown))
-    last_row = header_row + max(len(table.rows), 1)
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(table.headers))}{last_row}"
-    for col, header in enumerate(table.headers, start=1):
-        longest = max([len(str(header))] + [len(str(row[col - 1].shown)) for row in table.rows])
-        ws.column_dimensions[get_column_letter(col)].width = min(60, max(10, longest + 2))
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    """The table as a one-sheet workbook (``exports.workbook.Table``): title, subtitle,
+    frozen header row, filters, widths, dates as dates, numbers as numbers, every text cell
+    stored as text, and the print layout of every workbook."""
+    columns = [Column(str(h), _kind(table, i)) for i, h in enumerate(table.headers)]
+    wb = new_workbook()
+    Table(wb, "Data", _text(title), columns, None, subtitle=_text(subtitle)).write(
+        [tuple(_xlsx_value(cell) for cell in row) for row in table.rows])
+    return to_bytes(wb)
+
+
+def _kind(table, i):
+    """number or date when every value of the column is one, else text."""
+    values = [row[i].value for row in table.rows if row[i].value is not None]
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "number"
+    if values and all(isinstance(v, date) for v in values):
+        return "date"
+    return "text"
+
+
+def _xlsx_value(cell):
+    value = cell.value
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, date):
+        return value
+    return str(cell.shown)
 
 
 def _text(value):
     return "" if value is None else str(value)
-
-
-def _set_text(cell, value):
-    """Store ``value`` as a text cell even when it starts with '=' (openpyxl would
-    otherwise write a formula)."""
-    cell.value = value
-    cell.data_type = "s"

@@ -10,7 +10,6 @@ from tracker.extensions import db
 
 COLUMNS = [
     Column("Department"),
-    Column("Code"),
     Column("Action plan"),
     Column("Milestones", "number"),
     *(Column(rules.HEALTH_LABELS[h], "number") for h in rules.HEALTHS),
@@ -42,7 +41,7 @@ def status_rows(today, t, department_ids=None):
     for s in summaries:
         d = s.department
         n, total, most = slip.get(d.id, (0, 0, 0))
-        rows.append((d.name, d.code, s.plan_status.capitalize(), s.total,
+        rows.append((d.name, s.plan_status.capitalize(), s.total,
                      *(s.counts.get(h, 0) for h in rules.HEALTHS), n, int(total or 0),
                      int(most or 0), s.open_bottlenecks,
                      *(buckets.get(d.id, {}).get(b, 0) for b in rules.AGE_BUCKETS)))

@@ -3,23 +3,25 @@ Milestones sheet with drop-downs for category and status, and the department cod
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from exports.labels import CATEGORY_LABELS, STATUS_LABELS
-from exports.workbook import (Column, Styles, Table, generated_label, new_workbook, text_cell,
+from exports.workbook import (TITLE_SIZE, Column, Styles, Table, apply_page, generated_label,
+                              new_workbook, plan_page, row_height, set_row_height, text_cell,
                               to_bytes)
 
 COLUMNS = [
-    Column("Department code", width=16),
-    Column("Milestone code", width=16),
-    Column("Title", width=50),
-    Column("Description", width=50),
-    Column("Category", width=22),
-    Column("Owner", width=24),
-    Column("Start date", "date", width=12),
-    Column("Due date", "date", width=12),
-    Column("Status", width=14),
-    Column("% complete", "number", width=11),
-    Column("Completed on", "date", width=13),
+    Column("Department code", width=16, min_width=16),
+    Column("Milestone code", width=16, min_width=16),
+    Column("Title", width=50, min_width=50),
+    Column("Description", width=50, min_width=50),
+    Column("Category", width=22, min_width=22),
+    Column("Owner", width=24, min_width=24),
+    Column("Start date", "date", width=12, min_width=12),
+    Column("Due date", "date", width=12, min_width=12),
+    Column("Status", width=14, min_width=14),
+    Column("% complete", "number", width=11, min_width=11),
+    Column("Completed on", "date", width=13, min_width=13),
 ]
 TEMPLATE_ROWS = 1000
+INSTRUCTIONS_WIDTH = 90  # fits a portrait page at full size
 
 INSTRUCTIONS = [
     "Fill one row of the Milestones sheet for each milestone of the action plan.",
@@ -44,12 +46,17 @@ def plan_template_workbook(departments, generated_at) -> bytes:
 
     ws = wb.create_sheet("Instructions")
     st = Styles(wb, ws)
-    ws.column_dimensions["A"].width = 110
-    ws.append([text_cell(ws, st, "Action plan template: instructions", st.title)])
+    title = "Action plan template: instructions"
+    layout = plan_page([INSTRUCTIONS_WIDTH])
+    apply_page(ws, layout, title=title, generated=generated)
+    set_row_height(ws, 1, row_height([title], layout.widths, size=TITLE_SIZE))
+    ws.append([text_cell(ws, st, title, st.title)])
     ws.append([text_cell(ws, st, f"Generated on {generated}")])
     ws.append([])
     for n, line in enumerate(INSTRUCTIONS, start=1):
-        ws.append([text_cell(ws, st, f"{n}. {line}", st.wrap)])
+        text = f"{n}. {line}"
+        set_row_height(ws, 3 + n, row_height([text], layout.widths))
+        ws.append([text_cell(ws, st, text, st.wrap)])
 
     sheet = Table(wb, "Milestones", "Action plan milestones", COLUMNS, generated)
     first = sheet.header_row + 1

@@ -13,21 +13,21 @@ from tracker import rules
 from tracker.extensions import db
 
 COLUMNS = [
-    Column("Department code", width=14),
-    Column("Department", width=36),
-    Column("Milestone code", width=16),
-    Column("Title", width=50),
-    Column("Description", width=50),
-    Column("Category", width=22),
-    Column("Owner", width=24),
-    Column("Status", width=14),
-    Column("% complete", "number", width=11),
-    Column("Start date", "date", width=12),
-    Column("Baseline due", "date", width=13),
-    Column("Due date", "date", width=12),
-    Column("Completed on", "date", width=13),
-    Column("Days slipped", "number", width=12),
-    Column("Health", "health", width=11),
+    Column("Department code", width=12, min_width=12),
+    Column("Department", width=36, min_width=18),
+    Column("Milestone code", width=17, min_width=17),
+    Column("Title", width=50, min_width=30),
+    Column("Description", width=50, min_width=36),
+    Column("Category", width=22, min_width=14),
+    Column("Owner", width=24, min_width=16),
+    Column("Status", width=14, min_width=12),
+    Column("% complete", "number", width=9),
+    Column("Start date", "date", width=11),
+    Column("Baseline due", "date", width=11),
+    Column("Due date", "date", width=11),
+    Column("Completed on", "date", width=11),
+    Column("Days slipped", "number", width=9),
+    Column("Health", "health", width=10),
 ]
 BATCH = 1000
 

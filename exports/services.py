@@ -32,21 +32,21 @@ MODE_LABELS = {
 
 COLUMNS = (
     Column("ID", "number", 8),
-    Column("Department code", width=14),
-    Column("Department", width=30),
-    Column("Service", width=40),
-    Column("PSGA-notified", width=12),
+    Column("Department code", width=14, min_width=11),
+    Column("Department", width=30, min_width=12),
+    Column("Service", "wrap", width=40, min_width=20),
+    Column("PSGA-notified", width=12, min_width=10),
     Column("Time limit (days)", "number", 12),
-    Column("Designated officer", width=30),
-    Column("Delivery mode", width=22),
-    Column("Web address", width=40),
+    Column("Designated officer", width=30, min_width=12),
+    Column("Delivery mode", width=22, min_width=12),
+    Column("Web address", width=40, min_width=16),
     Column("Target date", "date", 13),
-    Column("Milestone code", width=14),
+    Column("Milestone code", width=15, min_width=15),
     Column("Version", "number", 9),
 )
 HEADERS = tuple(c.header for c in COLUMNS)
 SUMMARY_COLUMNS = (
-    Column("Department", width=34),
+    Column("Department", width=34, min_width=18),
     Column("Services", "number", 10),
     Column("PSGA-notified", "number", 13),
     Column("Notified (%)", "number", 12),

@@ -46,10 +46,10 @@ def state_label(column, state, t, translate=None) -> str:
 
 
 COLUMNS = (
-    Column("Department", width=28),
-    Column("Name", width=30),
-    Column("Kind", width=11),
-    Column("Web address", width=36),
+    Column("Department", width=28, min_width=14),
+    Column("Name", width=30, min_width=16),
+    Column("Kind", width=11, min_width=8),
+    Column("Web address", width=36, min_width=20),
     Column("Hosted by", width=11),
     Column("Last content update", "date", 13),
     Column("Content", "state", 22),
@@ -61,7 +61,7 @@ COLUMNS = (
     Column("Integrated with the portal", "state", 14),
     Column("Latest check at", "datetime", 17),
     Column("Latest check", "state", 12),
-    Column("Latest check result", width=36),
+    Column("Latest check result", "wrap", width=36, min_width=18),
 )
 HEADERS = tuple(c.header for c in COLUMNS)
 
