@@ -15,6 +15,7 @@ from tracker.operations import bottlenecks as ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
+from views.attachments import bottleneck_context
 from views.workflow_forms import (
     BottleneckFilterForm,
     BottleneckForm,
@@ -95,8 +96,8 @@ def index():
     )
 
 
-def render_show(bottleneck, *, escalate_form=None, resolve_form=None, general_errors=(),
-                status=200):
+def render_show(bottleneck, *, escalate_form=None, resolve_form=None, evidence_form=None,
+                general_errors=(), status=200):
     today = clock.today()
     t = thresholds()
     escalate_form = escalate_form or EscalateForm(formdata=None)
@@ -109,6 +110,7 @@ def render_show(bottleneck, *, escalate_form=None, resolve_form=None, general_er
         past_sla=rules.is_past_sla(bottleneck, today, t), sla_days=t.sla_days(bottleneck.severity),
         escalate_form=escalate_form, resolve_form=resolve_form,
         general_errors=list(general_errors), today=today,
+        **bottleneck_context(bottleneck, evidence_form),
     ), status
 
 
