@@ -3,6 +3,7 @@
 The classes are never edited for a deployment: set environment variables instead.
 """
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -60,8 +61,17 @@ class Config:
     # (0: none), so that logs, lock-outs and rate limits see the visitor's address.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
-    # Uploads
-    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+    # Uploads. MAX_UPLOAD_BYTES: the largest imported workbook (plans, services, websites).
+    # MAX_ATTACHMENT_BYTES: the largest attached file (evidence, signed minutes), checked
+    # file by file with a message on the form. MAX_CONTENT_LENGTH is the cap of a whole
+    # request (MAX_REQUEST_BYTES), above both so that a file a little over a limit reaches
+    # the form's message instead of the bare "too large" page.
+    IMPORT_MAX_BYTES = _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+    MAX_ATTACHMENT_BYTES = _int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _int(
+        "MAX_REQUEST_BYTES", max(IMPORT_MAX_BYTES, MAX_ATTACHMENT_BYTES) * 2 + 1024 * 1024)
+    # Where attached files are kept: outside the web root, names chosen by the server.
+    ATTACHMENTS_DIR = _env("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments"))
     IMPORT_MAX_UNCOMPRESSED_BYTES = _int("IMPORT_MAX_UNCOMPRESSED_BYTES", 50 * 1024 * 1024)
     IMPORT_MAX_ZIP_ENTRIES = _int("IMPORT_MAX_ZIP_ENTRIES", 200)
     IMPORT_MAX_ZIP_RATIO = _int("IMPORT_MAX_ZIP_RATIO", 100)
@@ -125,6 +135,9 @@ class TestingConfig(Config):
     SCHEDULER_ENABLED = False
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
     MAIL_SERVER = None
+    # Tests that look at the files set their own directory (tmp_path); the rest never
+    # write into the instance folder.
+    ATTACHMENTS_DIR = os.path.join(tempfile.gettempdir(), "tracker-test-attachments")
 
 
 class ProductionConfig(Config):

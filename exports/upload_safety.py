@@ -34,7 +34,7 @@ class UploadLimits:
 
 def limits_from_config(config) -> UploadLimits:
     return UploadLimits(
-        max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+        max_bytes=int(config.get("IMPORT_MAX_BYTES") or config["MAX_CONTENT_LENGTH"]),
         max_uncompressed=int(config["IMPORT_MAX_UNCOMPRESSED_BYTES"]),
         max_entries=int(config["IMPORT_MAX_ZIP_ENTRIES"]),
         max_ratio=int(config["IMPORT_MAX_ZIP_RATIO"]),

@@ -1,5 +1,6 @@
 """The domain model: one module per concept, all imported here so metadata is complete."""
 from models.action_plan import ActionPlan, PlanVersion
+from models.attachment import Attachment
 from models.audit_log import AuditLog
 from models.bottleneck import Bottleneck
 from models.department import Department
@@ -18,6 +19,7 @@ __all__ = [
     "ActionPlan",
     "AgendaItem",
     "ApiToken",
+    "Attachment",
     "Attendee",
     "AuditLog",
     "Bottleneck",

@@ -47,6 +47,28 @@ def _no_plan(w):
     w.plan.department = factories.department("spare", commit=False)
 
 
+_PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def _pdf_upload(w):
+    """A fresh PDF to upload (``@pdf_upload``): each case builds its own world."""
+    import io
+
+    w.pdf_upload = (io.BytesIO(_PDF), "order.pdf")
+
+
+def _bottleneck_attachment(w):
+    """Evidence on the own department's bottleneck (``@attachment.id``), stored on disk."""
+    import hashlib
+
+    from tracker import attachments as store
+    from tracker.operations import attachments as ops
+
+    checked = store.CheckedFile("order.pdf", store.PDF, len(_PDF),
+                                hashlib.sha256(_PDF).hexdigest(), _PDF)
+    w.attachment, = ops.attach_to_bottleneck(w.bottleneck, [checked], w.users.nic)
+
+
 TODAY = date.today()
 SOON = (TODAY + timedelta(days=40)).isoformat()
 READ = "302 200 200 200 200 200 200"       # every signed-in user
@@ -147,6 +169,19 @@ ROUTES = {
                                data={"version": "@bottleneck.version", "note": "Funds released",
                                      **FORGED},
                                keep=("bottleneck.department_id", "bottleneck.milestone_id")),
+
+    # Attachments: evidence on a bottleneck, the signed copy of final minutes
+    "attachments.download":  R(GET=OWN, args={"attachment_id": "@attachment.id"},
+                               prepare=_bottleneck_attachment),
+    "attachments.remove":    R(POST=WORKFLOW, args={"attachment_id": "@attachment.id"},
+                               prepare=_bottleneck_attachment),
+    "attachments.attach_to_bottleneck": R(
+        POST=WORKFLOW, args={"bottleneck_id": "@bottleneck.id"},
+        data={"files": "@pdf_upload", **FORGED}, prepare=_pdf_upload,
+        keep=("bottleneck.department_id", "bottleneck.milestone_id")),
+    "attachments.attach_signed_minutes": R(
+        POST="302 403 403 403 403 303 403", args={"meeting_id": "@final_meeting.id"},
+        data={"file": "@pdf_upload"}, prepare=_pdf_upload),
 
     # Action plans
     "plans.show":            R(GET=OWN, args={"code": "@own.code"}),

@@ -23,7 +23,7 @@ from tracker.extensions import db
 SAME_IN_HINDI = {
     "NIC", "PSGA", "ATR", "URL", "HTTP", "HTTPS", "API", "JSON", "OpenAPI", "CSV",
     "Excel", "xlsx", "XLSX", "English", "Plotly", "WCAG", "Bearer", "Authorization", "DD",
-    "MM", "YYYY", "HEALTH", "Roadmap", "Tracker", "Ladakh", "CSRF",
+    "MM", "YYYY", "HEALTH", "Roadmap", "Tracker", "Ladakh", "CSRF", "PDF", "PNG", "JPEG",
 }
 # Readers who see the page, best first: the first whose matrix line answers 200.
 READERS = ("secretary", "nic", "nodal_own", "admin", "viewer")

@@ -5,6 +5,7 @@ def register_blueprints(app):
     from tracker.auth import bp as auth
     from views.admin import bp as admin
     from views.api_help import bp as api_help
+    from views.attachments import bp as attachments
     from views.audit import bp as audit
     from views.bottlenecks import bp as bottlenecks
     from views.dashboard import bp as dashboard
@@ -23,7 +24,7 @@ def register_blueprints(app):
 
     for blueprint in (auth, home, departments, plans, milestones, bottlenecks, audit, profile,
                       api_help, services, websites, dashboard, flags, notifications, meetings,
-                      reports, jobs, admin):
+                      reports, jobs, admin, attachments):
         app.register_blueprint(blueprint)
 
     from views import api

@@ -17,6 +17,7 @@ from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 from views.list_export import ListColumn, export_format, export_list
+from views.attachments import bottleneck_context
 from views.workflow_forms import (
     BottleneckFilterForm,
     BottleneckForm,
@@ -118,8 +119,8 @@ def export_columns():
     ]
 
 
-def render_show(bottleneck, *, escalate_form=None, resolve_form=None, general_errors=(),
-                status=200):
+def render_show(bottleneck, *, escalate_form=None, resolve_form=None, evidence_form=None,
+                general_errors=(), status=200):
     today = clock.today()
     t = thresholds()
     escalate_form = escalate_form or EscalateForm(formdata=None)
@@ -132,6 +133,7 @@ def render_show(bottleneck, *, escalate_form=None, resolve_form=None, general_er
         past_sla=rules.is_past_sla(bottleneck, today, t), sla_days=t.sla_days(bottleneck.severity),
         escalate_form=escalate_form, resolve_form=resolve_form,
         general_errors=list(general_errors), today=today,
+        **bottleneck_context(bottleneck, evidence_form),
     ), status
 
 

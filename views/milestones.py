@@ -7,8 +7,10 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from models import Bottleneck, Milestone
+from tracker import attachments as store
 from tracker import clock, rules
 from tracker.extensions import db
+from tracker.operations import attachments as attachment_ops
 from tracker.operations import milestones as ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, can
@@ -58,6 +60,7 @@ def render_page(milestone, form=None, general_errors=(), status=200):
         "milestones/show.html",
         milestone=milestone,
         history=history,
+        evidence=attachment_ops.by_update([u.id for u in history]),
         revisions=sum(1 for u in history if ops.is_revision(u)),
         slipped=rules.slipped_days(milestone),
         health=rules.health(milestone, today, t, severe_bottleneck=severe),
@@ -87,8 +90,14 @@ def update(milestone_id):
         expected = int(form.version.data)
     except (TypeError, ValueError):
         abort(400)
+    # Files are checked before anything is written: a refused one changes nothing.
     try:
-        ops.record_milestone_update(
+        files = store.check_uploads(form.attachments.data or [])
+    except store.UploadRefused as exc:
+        form.attachments.errors = [str(exc)]
+        return render_page(milestone, form, status=422)
+    try:
+        update = ops.record_milestone_update(
             milestone, current_user,
             expected_version=expected,
             status=form.status.data,
@@ -102,20 +111,25 @@ def update(milestone_id):
     except ValidationError as exc:
         db.session.rollback()
         milestone = load(milestone_id)
-        return render_page(milestone, form, apply_errors(form, exc.errors), status=422)
+        general = apply_errors(form, exc.errors)
+        if files:
+            general.append(_("The files you chose were not attached: choose them again."))
+        return render_page(milestone, form, general, status=422)
     except ConflictError:
         db.session.rollback()
-        return render_conflict(milestone_id, form, expected)
+        return render_conflict(milestone_id, form, expected, files_dropped=bool(files))
+    if files:
+        attachment_ops.attach_to_update(update, files, current_user)
     db.session.commit()
     flash(_("The update was saved."), "success")
     return redirect(url_for("milestones.show", milestone_id=milestone_id), 303)
 
 
-def render_conflict(milestone_id, form, expected):
+def render_conflict(milestone_id, form, expected, files_dropped=False):
     """409: what the other officer changed since ``expected``, and the second officer's input
     in a form carrying the current version, ready to re-apply."""
     milestone = load(milestone_id)
     changes = ops.changes_since(milestone.id, expected)
     form.version.data = str(milestone.version)
     return render_template("milestones/conflict.html", milestone=milestone, changes=changes,
-                           form=form, expected=expected), 409
+                           form=form, expected=expected, files_dropped=files_dropped), 409

@@ -136,7 +136,7 @@ def import_plan():
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error):
     form = UploadForm(formdata=None)
-    limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+    limit = current_app.config["IMPORT_MAX_BYTES"] / (1024 * 1024)
     form.file.errors = [_("The file is larger than the upload limit of %(limit)s MB.",
                           limit=f"{limit:.1f}")]
     return render_template("reports/import.html", form=form), 413

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
+    MultipleFileField,
     IntegerField,
     SelectField,
     StringField,
@@ -60,6 +61,10 @@ class MilestoneUpdateForm(FlaskForm):
                          choices=choices(REVISION_REASONS, blank=_l("(due date unchanged)")),
                          default="")
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
+    # Checked by content in tracker/attachments.py, not here.
+    attachments = MultipleFileField(
+        _l("Evidence (optional)"),
+        render_kw={"accept": ".pdf,.png,.jpg,.jpeg,.xlsx"})
 
 
 class MilestoneForm(FlaskForm):
