@@ -1,7 +1,7 @@
 """attachments: evidence on milestone updates and bottlenecks, signed minutes of meetings
 
 Revision ID: 0005_attach
-Revises: 0004
+Revises: 0005_jobs
 Create Date: 2026-12-04 11:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_attach'
-down_revision = '0004'
+down_revision = '0005_jobs'
 branch_labels = None
 depends_on = None
 
