@@ -81,6 +81,12 @@ class Config:
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
     SCAN_INTERVAL_MINUTES = _int("SCAN_INTERVAL_MINUTES", 15)
     DIGEST_HOUR = _int("DIGEST_HOUR", 8)
+    # The daily digest e-mail leads with what is new since the reader's last digest, then
+    # counts the rest, and is not sent to a reader with nothing new. The readers named here
+    # (e-mail addresses, comma-separated) get it every day with the full list of their
+    # open items instead.
+    DIGEST_FULL_LIST = [a.strip().lower() for a in _env("DIGEST_FULL_LIST", "").split(",")
+                        if a.strip()]
     SCHEDULER_LEASE_SECONDS = _int("SCHEDULER_LEASE_SECONDS", 60)
     # A job's run that has not finished after this long is taken to have died with its
     # process: another run of the job may start (one run of a job at a time otherwise).
