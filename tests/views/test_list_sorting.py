@@ -63,3 +63,22 @@ def test_a_departments_milestones_sort_by_due_date_across_pages(app, as_user):
     page2 = client.get("/departments/health?sort=due&page=2").get_data(as_text=True)
     assert "H-000" in page2 and "H-051" not in page2
     assert client.get("/departments/health?sort=nope").status_code == 200
+
+
+def test_the_records_behind_a_chart_sort_and_keep_their_filters(app, as_user):
+    today = clock.today()
+    dept = factories.department("health", name="Health")
+    plan = factories.plan(department=dept, status="approved")
+    factories.milestone(plan=plan, code="H-01", title="Zebra crossing", today=today,
+                        due_date=today + timedelta(days=10), start_date=None)
+    factories.milestone(plan=plan, code="H-02", title="Apple orchard", today=today,
+                        due_date=today + timedelta(days=20), start_date=None)
+    client = as_user(factories.user("secretary"))
+    html = client.get("/dashboard/records?kind=milestones&department=health").get_data(as_text=True)
+    assert html.index("Zebra crossing") < html.index("Apple orchard")  # earliest due first
+    assert "/dashboard/records?kind=milestones&amp;department=health&amp;sort=title" in html
+    html = client.get("/dashboard/records?kind=milestones&department=health&sort=title"
+                      ).get_data(as_text=True)
+    assert html.index("Apple orchard") < html.index("Zebra crossing")
+    assert 'aria-sort="ascending"' in html
+    assert client.get("/dashboard/records?kind=milestones&sort=1;drop").status_code == 200
