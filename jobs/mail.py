@@ -159,6 +159,7 @@ def _flag_entry(flag, department_name, department_code, base_url, event=None):
         "severity": gettext(rules.FLAG_SEVERITY_LABELS.get(flag.severity, "")),
         "escalation": gettext(rules.ESCALATION_LABELS.get(flag.escalation, "")),
         "escalated": event == "flag_escalated",
+        "level": flag.escalation,
         "department": department_name or "",
         "raised": flag.raised_at,
     }

@@ -197,7 +197,8 @@ def test_one_new_escalation_sends_one_mail_that_leads_with_it(roadmap, smtp):
     assert len(smtp.messages) == 5
     nic_mail = smtp.to("nic@test.example")[-1]
     text = body(nic_mail, "plain")
-    lead = text.split("New or escalated to you since your last digest (27-11-2026):")[1]
+    assert "Your Roadmap Tracker digest for 27-11-2026." in text
+    lead = text.split("New or escalated to you since your last digest:")[1]
     assert lead.lstrip().startswith(f"- Milestone overdue: {roadmap['health_late'].code} "
                                     "Integrate birth certificates (Health)")
     assert "Online building permits" not in lead.split("open items addressed to you")[0]
@@ -212,7 +213,8 @@ def test_a_reader_on_the_full_list_gets_every_days_list(roadmap, smtp, app):
     assert digest.run(tomorrow, later)["mails sent"] == 1
     mail_ = smtp.to("secretary@test.example")[-1]
     text = body(mail_, "plain")
-    assert "Nothing new since your last digest (21-11-2026)." in text
+    assert "Nothing new since your last digest." in text
+    assert "Your Roadmap Tracker digest for 21-11-2026." in text
     assert "The full list of your open items:" in text and "Online building permits" in text
     assert mail_["Subject"] == "Roadmap Tracker: 1 open item for 21-11-2026"
     assert digest.run(tomorrow, later + timedelta(minutes=5))["mails sent"] == 0
