@@ -100,6 +100,12 @@ class Config:
     JOB_RUN_HISTORY_DAYS = _int("JOB_RUN_HISTORY_DAYS", 30)
     # Tests only: 'JOB:SECONDS' makes each run of JOB wait that long once started.
     JOB_TEST_HOLD = _env("JOB_TEST_HOLD")
+    # The daily digest e-mail leads with what is new since the reader's last digest, then
+    # counts the rest, and is not sent to a reader with nothing new. The readers named here
+    # (e-mail addresses, comma-separated) get it every day with the full list of their
+    # open items instead.
+    DIGEST_FULL_LIST = [a.strip().lower() for a in _env("DIGEST_FULL_LIST", "").split(",")
+                        if a.strip()]
     HEALTH_CHECKS = _bool("HEALTH_CHECKS", False)
     # One time budget per website check, across every redirect hop and byte read.
     HEALTH_CHECK_TIMEOUT_SECONDS = float(_env("HEALTH_CHECK_TIMEOUT_SECONDS", 10))

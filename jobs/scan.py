@@ -12,6 +12,11 @@ For each kind (``FLAG_KINDS``) the scan runs, in this order:
    already, and keeps it to one open flag per kind and subject even when two scans run at
    once.
 
+Then every open flag reaches the inbox of each reader it has not reached yet
+(``operations.notifications.notify_flags``): the nodal officer of its department when it is
+raised, NIC and the Secretary when it is escalated to them; with the scan, not the next
+morning's digest.
+
 The rules themselves come from ``tracker.rules``. Running the scan twice changes nothing
 the second time; a scan that fails midway is rolled back whole by its caller.
 """
@@ -27,6 +32,7 @@ from models import ActionItem, Bottleneck, Department, DigitalAsset, Flag, Miles
 from models.flag import FLAG_KINDS
 from tracker import rules
 from tracker.extensions import db
+from tracker.operations.notifications import notify_flags
 from tracker.settings import Thresholds
 
 # Any fixed number: PostgreSQL scans queue behind each other on this advisory lock, which
@@ -237,11 +243,12 @@ class ScanResult:
     raised: int = 0
     cleared: int = 0
     escalated: int = 0
+    notified: int = 0
     by_kind: dict | None = None
 
     def as_dict(self):
         return {"flags raised": self.raised, "flags cleared": self.cleared,
-                "flags escalated": self.escalated}
+                "flags escalated": self.escalated, "inbox notifications": self.notified}
 
 
 def scan(today: date, now: datetime, t: Thresholds, connection=None) -> ScanResult:
@@ -266,6 +273,7 @@ def scan(today: date, now: datetime, t: Thresholds, connection=None) -> ScanResu
         result.escalated += escalated
         result.raised += raised
         result.by_kind[rule.kind] = {"raised": raised, "cleared": cleared, "escalated": escalated}
+    result.notified = notify_flags(now, conn)
     return result
 
 

@@ -6,7 +6,7 @@ it has no plan yet, so running it twice leaves the same counts.
 """
 import csv
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -86,12 +86,32 @@ def demo_accounts():
     return accounts
 
 
+# The moment the demo is seeded (naive UTC): no history is dated after it.
+_now = None
+
+
 def _at(day, hour=11):
-    """A naive UTC timestamp on a local day (IST is UTC+5:30: 11:00 UTC is 16:30 IST)."""
-    return datetime.combine(day, time(hour, 0))
+    """A naive UTC timestamp on a local day (IST is UTC+5:30: 11:00 UTC is 16:30 IST),
+    never after the moment of seeding: on today's date (or on a local date already ahead
+    of UTC's) it is put back to a few minutes before now, keeping the hours' order."""
+    at = datetime.combine(day, time(hour, 0))
+    if _now is not None and at > _now - timedelta(minutes=30):
+        at = _now - timedelta(minutes=30) + timedelta(minutes=hour)
+    return at
 
 
-def seed(today: date, password: str):
+def seed(today: date, password: str, now: datetime | None = None):
+    """Seed the demo as of the local date ``today`` and the moment ``now`` (naive UTC,
+    default the clock's): history (updates, bottlenecks, meetings) is dated up to now."""
+    global _now
+    _now = now if now is not None else datetime.now(timezone.utc).replace(tzinfo=None)
+    try:
+        return _seed(today, password)
+    finally:
+        _now = None
+
+
+def _seed(today: date, password: str):
     rng = random.Random(2026)
     departments = _seed_departments()
     users = _seed_users(departments, password, rng)
@@ -250,7 +270,7 @@ def _seed_plan(dept, stage, n_milestones, n_bottlenecks, services, nodal, nic, s
             description=f"{title}. Part of the department's digital-integration action plan.",
             category=category, owner=nodal.name, position=pos, start_date=start, due_date=due,
             service=service, status="not_started", percent_complete=0,
-            created_at=_at(start), updated_at=_at(start),
+            created_at=plan.created_at, updated_at=_at(min(start, today)),
         )
         milestones.append(m)
         db.session.add(m)
@@ -283,14 +303,15 @@ def _seed_plan(dept, stage, n_milestones, n_bottlenecks, services, nodal, nic, s
 
 def _progress(m, user, today, rng):
     """Give an approved milestone a plausible history up to today."""
-    if m.start_date > today:
+    if m.start_date >= today:
         return
     span = max((m.due_date - m.start_date).days, 1)
     elapsed = (min(today, m.due_date) - m.start_date).days
     roll = rng.random()
     updates = []
     percent, status = 0, "not_started"
-    steps = sorted(rng.sample(range(1, max(elapsed, 2) + 1), k=min(max(elapsed, 1), rng.randint(1, 4))))
+    # Update days after the start, up to today at the latest.
+    steps = sorted(rng.sample(range(1, elapsed + 1), k=min(elapsed, rng.randint(1, 4))))
     if m.due_date < today and roll < 0.55:
         target, final = 100, "completed"
     elif m.due_date < today and roll < 0.6:

@@ -3,10 +3,10 @@ the app edits or deletes an audit entry."""
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from models import AuditLog, User
 from tracker.clock import local_midnight_utc
@@ -14,11 +14,21 @@ from tracker.extensions import db
 from tracker.i18n import label
 from tracker.permissions import require
 from views.list_export import ListColumn, export_format, export_list
+from views.sorting import Sort, column
 from views.workflow_forms import AuditFilterForm, opts
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PAGE_SIZE = 50
+
+# Who made the change, for sorting by name (the entry's user is loaded apart).
+WHO = aliased(User, name="who")
+SORT_COLUMNS = {
+    "when": column(AuditLog.at, descending_first=True),
+    "who": column(WHO.name),
+    "action": column(AuditLog.action),
+    "record": column(AuditLog.entity, AuditLog.entity_id),
+}
 
 
 @bp.route("")
@@ -62,15 +72,20 @@ def index():
         return export_list(fmt, "audit-log", _("Audit log"), None, columns, rows)
     total = db.session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
     page = max(request.args.get("page", 1, type=int), 1)
+    filters = {k: v for k, v in request.args.items() if k not in ("page", "sort")}
+    sort = Sort.from_args(request.args, SORT_COLUMNS, "-when",
+                          lambda value: url_for("audit.index", **filters, sort=value),
+                          tiebreak=(AuditLog.id.desc(),))
     entries = db.session.execute(
-        q.options(joinedload(AuditLog.user))
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        q.outerjoin(WHO, WHO.id == AuditLog.user_id)
+        .options(joinedload(AuditLog.user))
+        .order_by(*sort.order_by())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).scalars().all()
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {**filters, **({} if sort.is_default else {"sort": sort.value})}
     return render_template("audit/index.html", form=form, entries=entries, total=total,
                            page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-                           args=args)
+                           args=args, sort=sort)
 
 
 def local_naive(at):

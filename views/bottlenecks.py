@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from models import Bottleneck, Department, Milestone
-from models.bottleneck import OPEN_BOTTLENECK_STATUSES
+from models.bottleneck import BOTTLENECK_STATUSES, OPEN_BOTTLENECK_STATUSES
 from models.milestone import CLOSED_STATUSES
 from tracker import clock, rules
 from tracker.extensions import db
@@ -18,6 +18,7 @@ from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 from views.list_export import ListColumn, export_format, export_list
 from views.attachments import bottleneck_context
+from views.sorting import Sort, column
 from views.workflow_forms import (
     BottleneckFilterForm,
     BottleneckForm,
@@ -30,6 +31,22 @@ from views.workflow_forms import (
 bp = Blueprint("bottlenecks", __name__)
 
 PAGE_SIZE = 100
+
+
+def sort_columns(today):
+    """The columns the list may be sorted by (``?sort=age``, ``?sort=-age``)."""
+    severity = sa.case({"low": 0, "medium": 1, "high": 2, "critical": 3},
+                       value=Bottleneck.severity, else_=-1)
+    return {
+        "department": column(Department.name),
+        "milestone": column(Milestone.code),
+        "title": column(Bottleneck.title),
+        "category": column(Bottleneck.category),
+        "severity": column(severity, descending_first=True),
+        "status": column(Bottleneck.status),
+        "raised": column(Bottleneck.raised_on, descending_first=True),
+        "age": column(rules.bottleneck_age_sql(today), descending_first=True),
+    }
 
 
 def load(bottleneck_id):
@@ -77,16 +94,26 @@ def index():
         q = q.where(Bottleneck.severity == form.severity.data)
     if form.category.data:
         q = q.where(Bottleneck.category == form.category.data)
-    if form.status.data == "unresolved":
+    status = form.status.data
+    if status == "unresolved":
         q = q.where(Bottleneck.status.in_(OPEN_BOTTLENECK_STATUSES))
-    elif form.status.data:
-        q = q.where(Bottleneck.status == form.status.data)
+    elif status in BOTTLENECK_STATUSES:
+        q = q.where(Bottleneck.status == status)
+    if form.sla.data == "past":
+        q = q.where(rules.past_sla_sql(today, t))
+    elif form.sla.data == "within":
+        q = q.where(Bottleneck.status.in_(OPEN_BOTTLENECK_STATUSES),
+                    sa.not_(rules.past_sla_sql(today, t)))
     if form.age.data in rules.AGE_BUCKETS:
         q = q.where(rules.age_bucket_sql(today) == form.age.data)
-    if form.sort.data == "newest":
-        q = q.order_by(rules.bottleneck_age_sql(today).asc(), Bottleneck.id.desc())
-    else:
-        q = q.order_by(rules.bottleneck_age_sql(today).desc(), Bottleneck.id)
+    filters = {k: v for k, v in request.args.items() if k not in ("page", "sort")}
+    # Old addresses said sort=oldest / sort=newest.
+    sort_args = {"sort": {"oldest": "-age", "newest": "age"}.get(request.args.get("sort"),
+                                                                 request.args.get("sort"))}
+    sort = Sort.from_args(
+        sort_args, sort_columns(today), "-age",
+        lambda value: url_for("bottlenecks.index", **filters, sort=value), tiebreak=(Bottleneck.id,))
+    q = q.order_by(*sort.order_by())
     fmt = export_format()
     if fmt:
         return export_list(fmt, "bottlenecks", _("Bottlenecks"), None, export_columns(), q)
@@ -94,11 +121,11 @@ def index():
         sa.select(sa.func.count()).select_from(q.order_by(None).subquery())).scalar()
     page = max(request.args.get("page", 1, type=int), 1)
     rows = db.session.execute(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {**filters, **({} if sort.is_default else {"sort": sort.value})}
     return render_template(
         "bottlenecks/index.html", form=form, rows=rows, total=total, page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), args=args, today=today,
-        AGE_BUCKET_LABELS=rules.AGE_BUCKET_LABELS,
+        AGE_BUCKET_LABELS=rules.AGE_BUCKET_LABELS, sort=sort,
     )
 
 

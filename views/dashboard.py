@@ -25,6 +25,7 @@ from tracker.i18n import label
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 from views.list_export import ListColumn, export_format, export_list
+from views.sorting import Sort, column
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -309,6 +310,44 @@ def _milestone_query(filters, today, t):
     return query, count, labels
 
 
+def _record_sort_columns(kind, today, t):
+    """The columns each kind of record may be sorted by, its default and its tiebreak."""
+    severity = sa.case({"low": 0, "medium": 1, "high": 2, "critical": 3},
+                       value=Bottleneck.severity, else_=-1)
+    if kind == "milestones":
+        health = sa.case({h: i for i, h in enumerate(rules.HEALTHS)},
+                         value=rules.health_sql(today, t), else_=len(rules.HEALTHS))
+        return {
+            "code": column(Milestone.code), "title": column(Milestone.title),
+            "department": column(Department.name), "category": column(Milestone.category),
+            "status": column(Milestone.status),
+            "done": column(Milestone.percent_complete, descending_first=True),
+            "baseline": column(Milestone.baseline_due), "due": column(Milestone.due_date),
+            "slipped": column(rules.slipped_days_sql(), descending_first=True),
+            "health": column(health),
+        }, "due", (Milestone.id,)
+    if kind == "bottlenecks":
+        return {
+            "title": column(Bottleneck.title), "department": column(Department.name),
+            "category": column(Bottleneck.category),
+            "severity": column(severity, descending_first=True),
+            "status": column(Bottleneck.status), "raised": column(Bottleneck.raised_on),
+            "age": column(rules.bottleneck_age_sql(today), descending_first=True),
+            "action_by": column(Bottleneck.action_by),
+        }, "raised", (Bottleneck.id,)
+    if kind == "services":
+        return {
+            "name": column(Service.name), "department": column(Department.name, Service.name),
+            "delivery": column(Service.delivery_mode),
+            "time_limit": column(Service.time_limit_days),
+            "target": column(Service.target_date),
+        }, "department", (Service.id,)
+    return {
+        "name": column(DigitalAsset.name), "department": column(Department.name),
+        "url": column(DigitalAsset.url), "valid_until": column(DigitalAsset.audit_valid_until),
+    }, "valid_until", (DigitalAsset.id,)
+
+
 def _bottleneck_query(filters, today):
     severity = _choice_arg("severity", SEVERITIES)
     ages = request.args.getlist("age")
@@ -406,9 +445,19 @@ def records():
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
         abort(404)
-    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    args = request.args.to_dict(flat=False)
-    args.pop("page", None)
+    filters_args = request.args.to_dict(flat=False)
+    filters_args.pop("page", None)
+    filters_args.pop("sort", None)
+    columns, default, tiebreak = _record_sort_columns(kind, today, t)
+    sort = Sort.from_args(
+        request.args, columns, default,
+        lambda value: url_for("dashboard.records") + "?" + urlencode(
+            {**filters_args, **({} if value == default else {"sort": value})}, doseq=True),
+        tiebreak=tiebreak)
+    rows = db.session.execute(
+        query.order_by(None).order_by(*sort.order_by())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    args = {**filters_args, **({} if sort.is_default else {"sort": sort.value})}
 
     def page_url(n):
         return url_for("dashboard.records") + "?" + urlencode({**args, "page": n}, doseq=True)
@@ -418,7 +467,7 @@ def records():
     return render_template(
         "dashboard/records.html", kind=kind, rows=rows, total=total, page=page, pages=pages,
         page_url=page_url, labels=labels, description=_describe(filters), back=back,
-        today=today, first=(page - 1) * PAGE_SIZE + 1,
+        today=today, first=(page - 1) * PAGE_SIZE + 1, sort=sort,
     )
 
 

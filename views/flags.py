@@ -14,6 +14,7 @@ from tracker import rules
 from tracker.extensions import db
 from tracker.permissions import authorize, visible_department_ids
 from views.list_export import ListColumn, export_format, export_list
+from views.sorting import Sort, column
 
 bp = Blueprint("flags", __name__, url_prefix="/flags")
 
@@ -30,6 +31,15 @@ SUBJECT_ENDPOINTS = {
 SEVERITY_ORDER = sa.case({"critical": 0, "warning": 1, "info": 2}, value=Flag.severity, else_=3)
 ESCALATION_ORDER = sa.case({"secretary": 0, "nic": 1, "department": 2},
                            value=Flag.escalation, else_=3)
+# The columns the list may be sorted by (``?sort=-raised``); most severe first by default.
+SORT_COLUMNS = {
+    "kind": column(Flag.kind),
+    "department": column(Department.name),
+    "severity": column(-SEVERITY_ORDER, -ESCALATION_ORDER, descending_first=True),
+    "escalation": column(-ESCALATION_ORDER, descending_first=True),
+    "raised": column(Flag.raised_at, descending_first=True),
+    "cleared": column(Flag.cleared_at, descending_first=True),
+}
 
 
 class FlagFilterForm(Form):
@@ -104,6 +114,10 @@ def index():
     elif status == "cleared":
         conditions.append(Flag.cleared_at.is_not(None))
     page = max(request.args.get("page", 1, type=int) or 1, 1)
+    filters = {k: v for k, v in request.args.items() if k not in ("page", "sort")}
+    sort = Sort.from_args(request.args, SORT_COLUMNS, "-severity",
+                          lambda value: url_for("flags.index", **filters, sort=value),
+                          tiebreak=(Flag.raised_at.desc(), Flag.id.desc()))
     base = _visible(
         sa.select(Flag, Department.code, Department.name)
         .outerjoin(Department, Department.id == Flag.department_id)
@@ -124,21 +138,20 @@ def index():
             ListColumn(_("Raised"), lambda r: r[0].raised_at, "date", 11),
             ListColumn(_("Cleared"), lambda r: r[0].cleared_at, "date", 11),
         ]
-        return export_list(fmt, "flags", _("Flags"), None, columns, base.order_by(
-            Flag.cleared_at.is_not(None), SEVERITY_ORDER, ESCALATION_ORDER,
-            Flag.raised_at.desc(), Flag.id.desc()))
+        return export_list(fmt, "flags", _("Flags"), None, columns,
+                           base.order_by(Flag.cleared_at.is_not(None), *sort.order_by()))
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(base.with_only_columns(Flag.id).subquery())
     ).scalar_one()
     rows = db.session.execute(
-        base.order_by(Flag.cleared_at.is_not(None), SEVERITY_ORDER, ESCALATION_ORDER,
-                      Flag.raised_at.desc(), Flag.id.desc())
+        base.order_by(Flag.cleared_at.is_not(None), *sort.order_by())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {**filters, **({} if sort.is_default else {"sort": sort.value})}
     return render_template(
         "flags/index.html",
+        sort=sort,
         form=form,
         rows=[(flag, code, name, subject_url(flag, code)) for flag, code, name in rows],
         total=total,

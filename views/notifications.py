@@ -4,11 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from models import Flag, Notification
+from models import Department, Flag, Notification
 from models.base import utcnow
 from tracker.auth import safe_next
 from tracker.extensions import db
 from tracker.operations import notifications as operations
+from views.flags import subject_url
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -21,8 +22,9 @@ def index():
     unread_only = request.args.get("show") == "unread"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = (
-        sa.select(Notification, Flag)
+        sa.select(Notification, Flag, Department.code, Department.name)
         .outerjoin(Flag, Flag.id == Notification.flag_id)
+        .outerjoin(Department, Department.id == Flag.department_id)
         .where(Notification.user_id == current_user.id)
     )
     if unread_only:
@@ -31,8 +33,9 @@ def index():
         sa.select(sa.func.count()).select_from(query.with_only_columns(Notification.id).subquery())
     ).scalar_one()
     rows = [
-        (n, flag.cleared_at if flag else None, *operations.in_words(n, flag))
-        for n, flag in db.session.execute(
+        (n, flag.cleared_at if flag else None, *operations.in_words(n, flag),
+         (subject_url(flag, code) if flag is not None else None) or n.link, name)
+        for n, flag, code, name in db.session.execute(
             query.order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)

@@ -120,17 +120,20 @@ class BottleneckFilterForm(FlaskForm):
                            validate_choice=False)
     category = SelectField(_l("Category"), choices=choices(BOTTLENECK_CATEGORIES, blank=_l("Any")),
                            validate_choice=False)
+    # Open ones (open or escalated) unless asked otherwise: the list people work from.
     status = SelectField(
         _l("Status"),
-        choices=opts([("", _l("Any")), ("unresolved", _l("Open or escalated"))])
+        choices=opts([("unresolved", _l("Open or escalated")), ("all", _l("Any"))])
         + choices(BOTTLENECK_STATUSES),
+        default="unresolved", validate_choice=False)
+    sla = SelectField(
+        _l("Time limit"),
+        choices=opts([("", _l("Any")), ("past", _l("Past its time limit")),
+                      ("within", _l("Within its time limit"))]),
         validate_choice=False)
     age = SelectField(_l("Age"),
                       choices=opts([("", _l("Any"))] + [(b, _l(AGE_BUCKET_LABELS[b])) for b in AGE_BUCKETS]),
                       validate_choice=False)
-    sort = SelectField(_l("Sort by"),
-                       choices=opts([("oldest", _l("Oldest first")), ("newest", _l("Newest first"))]),
-                       validate_choice=False)
 
 
 class AuditFilterForm(FlaskForm):

@@ -31,7 +31,8 @@ def test_jobs_run_scan_prints_what_it_did(runner):
                         start_date=None)
     result = runner.invoke(args=["jobs", "run", "scan", "--today", "2026-11-20"])
     assert result.exit_code == 0, result.output
-    assert "scan: 1 flags raised, 0 flags cleared, 0 flags escalated" in result.output
+    assert ("scan: 1 flags raised, 0 flags cleared, 0 flags escalated, 0 inbox notifications"
+            in result.output)
     assert db.session.execute(sa.select(Flag.kind)).scalar_one() == "milestone_overdue"
     again = runner.invoke(args=["jobs", "run", "scan", "--today", "2026-11-20"])
     assert "scan: 0 flags raised" in again.output
@@ -48,7 +49,7 @@ def test_jobs_run_digest_prints_mails(runner):
     runner.invoke(args=["jobs", "run", "scan", "--today", "2026-11-20"])
     result = runner.invoke(args=["jobs", "run", "digest", "--today", "2026-11-20"])
     assert result.exit_code == 0, result.output
-    assert "digest: 1 notifications, 0 mails sent, 0 mails failed, mail: not configured" in result.output
+    assert "digest: 0 digests, mail: not configured" in result.output
 
 
 def test_jobs_run_unknown_name(runner):

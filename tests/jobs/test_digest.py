@@ -99,60 +99,142 @@ def body(message, subtype):
     raise AssertionError(f"no text/{subtype} part")
 
 
-def test_digest_reaches_each_nodal_officer_with_only_their_items(roadmap, smtp):
+def inbox(user):
+    return db.session.execute(
+        sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).scalars().all()
+
+
+def test_the_scan_puts_each_flag_in_its_readers_inbox(roadmap):
+    """No digest yet: the scan that raised the flags has put them in the inbox."""
+    (health,) = inbox(roadmap["nodal_health"])
+    code = roadmap["health_late"].code
+    assert health.subject == f"Milestone overdue: {code} Integrate birth certificates"
+    assert health.event == "flag_raised" and health.read_at is None
+    (pwd,) = inbox(roadmap["nodal_pwd"])
+    assert "Online building permits" in pwd.subject
+    # Escalated to the Secretary (16 days late): NIC and the Secretary have it, as escalated.
+    for reader in ("secretary", "nic"):
+        (notice,) = inbox(roadmap[reader])
+        assert "Online building permits" in notice.subject
+        assert notice.event == "flag_escalated" and notice.body == "Escalated to you"
+    assert inbox(roadmap["viewer"]) == []
+    # A second scan with nothing new adds nothing.
+    assert scan.scan(TODAY, NOW + timedelta(minutes=15), Thresholds()).notified == 0
+    db.session.commit()
+    assert db.session.execute(sa.select(sa.func.count(Notification.id))).scalar_one() == 4
+
+
+def test_an_escalation_reaches_its_new_reader_with_the_scan(roadmap):
+    # Health's milestone is on day 7 of being overdue a week later: NIC's turn.
+    result = scan.scan(TODAY + timedelta(days=7), NOW + timedelta(days=7), Thresholds())
+    db.session.commit()
+    assert result.escalated == 1 and result.notified == 1
+    assert [n.subject for n in inbox(roadmap["nic"])][-1].endswith("Integrate birth certificates")
+    assert len(inbox(roadmap["nodal_health"])) == 1  # the nodal officer had it already
+    assert len(inbox(roadmap["secretary"])) == 1
+
+
+def test_a_cleared_flag_leaves_the_unread_count(roadmap):
+    roadmap["health_late"].status = "completed"
+    roadmap["health_late"].completed_on = TODAY
+    roadmap["health_late"].percent_complete = 100
+    db.session.commit()
+    scan.scan(TODAY, NOW + timedelta(hours=1), Thresholds())
+    db.session.commit()
+    (notice,) = inbox(roadmap["nodal_health"])
+    assert notice.read_at == NOW + timedelta(hours=1)
+
+
+def test_digest_leads_each_reader_with_their_new_items(roadmap, smtp):
     summary = digest.run(TODAY, NOW)
-    assert summary["mails sent"] == 4 and summary["mails failed"] == 0
+    assert summary == {"digests": 4, "mails sent": 4, "mails failed": 0}
     (health_mail,) = smtp.to("nodal.health@test.example")
     text, html = body(health_mail, "plain"), body(health_mail, "html")
     assert "Integrate birth certificates" in text and "Integrate birth certificates" in html
     assert "Online building permits" not in text + html
-    flag_id = db.session.execute(
-        sa.select(Notification.flag_id).join(Notification.user)
-        .where(Notification.user_id == roadmap["nodal_health"].id)).scalar_one()
-    assert f"https://tracker.test.example/flags/{flag_id}" in text
-    assert f'href="https://tracker.test.example/flags/{flag_id}"' in html
+    milestone_url = f"https://tracker.test.example/milestones/{roadmap['health_late'].id}"
+    assert milestone_url in text and f'href="{milestone_url}"' in html
+    assert "raised on 20-11-2026" in text and "2026-11-20" not in text + html
+    assert health_mail["Subject"] == "Roadmap Tracker: 1 new item for 20-11-2026"
     (pwd_mail,) = smtp.to("nodal.pwd@test.example")
     assert "Online building permits" in body(pwd_mail, "plain")
     assert "Integrate birth certificates" not in body(pwd_mail, "plain")
-    # The Secretary and NIC get only what has been escalated to them.
+    # The Secretary and NIC get only what has been escalated to them, then the counts
+    # linked to the filtered flag list.
     (secretary_mail,) = smtp.to("secretary@test.example")
-    assert "Online building permits" in body(secretary_mail, "plain")
-    assert "Integrate birth certificates" not in body(secretary_mail, "plain")
+    text = body(secretary_mail, "plain")
+    assert text.index("New or escalated to you") < text.index("Online building permits")
+    assert "Escalated to you" in text
+    assert "Integrate birth certificates" not in text
+    assert "- Milestone overdue (escalated to: Secretary): 1" in text
+    assert ("https://tracker.test.example/flags/?kind=milestone_overdue&status=open"
+            "&escalation=secretary") in text
     assert len(smtp.to("nic@test.example")) == 1
     assert smtp.to("viewer@test.example") == []
-    assert health_mail["Subject"] == "Roadmap Tracker: 1 item for 20-11-2026"
+    # What the mail carried is marked e-mailed in the inbox.
+    assert all(n.emailed_at == NOW for n in inbox(roadmap["nodal_health"]))
+
+
+def test_the_next_day_with_nothing_new_sends_nothing(roadmap, smtp):
+    digest.run(TODAY, NOW)
+    assert len(smtp.messages) == 4
+    tomorrow, later = TODAY + timedelta(days=1), NOW + timedelta(days=1)
+    scan.scan(tomorrow, later - timedelta(hours=1), Thresholds())
+    db.session.commit()
+    assert digest.run(tomorrow, later) == {"digests": 0, "mails sent": 0, "mails failed": 0}
+    assert len(smtp.messages) == 4
+
+
+def test_one_new_escalation_sends_one_mail_that_leads_with_it(roadmap, smtp):
+    digest.run(TODAY, NOW)
+    assert len(smtp.messages) == 4
+    # A week later health's milestone reaches NIC; nothing else is new.
+    day, later = TODAY + timedelta(days=7), NOW + timedelta(days=7)
+    scan.scan(day, later - timedelta(hours=1), Thresholds())
+    db.session.commit()
+    assert digest.run(day, later) == {"digests": 1, "mails sent": 1, "mails failed": 0}
+    assert len(smtp.messages) == 5
+    nic_mail = smtp.to("nic@test.example")[-1]
+    text = body(nic_mail, "plain")
+    assert "Your Roadmap Tracker digest for 27-11-2026." in text
+    lead = text.split("New or escalated to you since your last digest:")[1]
+    assert lead.lstrip().startswith(f"- Milestone overdue: {roadmap['health_late'].code} "
+                                    "Integrate birth certificates (Health)")
+    assert "Online building permits" not in lead.split("open items addressed to you")[0]
+    assert "All 2 open items addressed to you, by kind:" in text
+    assert nic_mail["Subject"] == "Roadmap Tracker: 1 new item for 27-11-2026"
+
+
+def test_a_reader_on_the_full_list_gets_every_days_list(roadmap, smtp, app):
+    app.config["DIGEST_FULL_LIST"] = ["secretary@test.example"]
+    digest.run(TODAY, NOW)
+    tomorrow, later = TODAY + timedelta(days=1), NOW + timedelta(days=1)
+    assert digest.run(tomorrow, later)["mails sent"] == 1
+    mail_ = smtp.to("secretary@test.example")[-1]
+    text = body(mail_, "plain")
+    assert "Nothing new since your last digest." in text
+    assert "Your Roadmap Tracker digest for 21-11-2026." in text
+    assert "The full list of your open items:" in text and "Online building permits" in text
+    assert mail_["Subject"] == "Roadmap Tracker: 1 open item for 21-11-2026"
+    assert digest.run(tomorrow, later + timedelta(minutes=5))["mails sent"] == 0
 
 
 def test_the_same_run_again_sends_nothing_new(roadmap, smtp):
     digest.run(TODAY, NOW)
     count = len(smtp.messages)
     again = digest.run(TODAY, NOW + timedelta(minutes=5))
-    assert again == {"notifications": 0, "mails sent": 0, "mails failed": 0}
+    assert again == {"digests": 0, "mails sent": 0, "mails failed": 0}
     assert mail.run(TODAY, NOW + timedelta(minutes=15))["mails sent"] == 0
     assert len(smtp.messages) == count
     sent = db.session.execute(sa.select(Notification)).scalars().all()
     assert sent and all(n.emailed_at == NOW and n.email_result == "sent" for n in sent)
 
 
-def test_next_day_digest_supersedes_yesterdays_unread_notice(roadmap, app):
-    digest.run(TODAY, NOW)
-    digest.run(TODAY + timedelta(days=1), NOW + timedelta(days=1))
-    rows = db.session.execute(
-        sa.select(Notification.digest_on, Notification.read_at)
-        .where(Notification.user_id == roadmap["nodal_health"].id)
-        .order_by(Notification.digest_on)).all()
-    assert [(d, r is None) for d, r in rows] == [(TODAY, False), (TODAY + timedelta(days=1), True)]
-
-
-def test_without_mail_server_the_digest_stays_in_the_inbox(roadmap, app):
+def test_without_mail_server_the_flags_stay_in_the_inbox(roadmap, app):
     assert app.config["MAIL_SERVER"] is None
-    summary = digest.run(TODAY, NOW)
-    assert summary["notifications"] == 4 and summary["mails sent"] == 0
-    notice = db.session.execute(
-        sa.select(Notification).where(Notification.user_id == roadmap["nodal_health"].id)
-    ).scalar_one()
-    assert notice.subject.startswith("Milestone overdue: ")
-    assert "Integrate birth certificates" in notice.subject
+    assert digest.run(TODAY, NOW) == {"digests": 0, "mail": "not configured"}
+    (notice,) = inbox(roadmap["nodal_health"])
     assert notice.emailed_at is None and notice.link.startswith("/flags/")
 
 
@@ -163,7 +245,8 @@ def test_a_stopped_smtp_server_is_logged_and_retried_next_run(roadmap, smtp, cap
     assert summary["mails sent"] == 0 and summary["mails failed"] == 4
     assert "unreachable" in caplog.text and "retried" in caplog.text
     pending = db.session.execute(sa.select(Notification)).scalars().all()
-    assert all(n.emailed_at is None and n.email_result.startswith("failed") for n in pending)
+    assert all(n.emailed_at is None for n in pending)
+    assert all(n.email_result.startswith("failed") for n in pending if n.event == "digest")
     # The server is back: the next run sends what is pending, once.
     smtp.start()
     assert mail.run(TODAY, NOW + timedelta(minutes=15))["mails sent"] == 4
@@ -196,15 +279,17 @@ def test_weekly_reminder_to_departments_without_a_submitted_plan(app, smtp):
     assert "not yet submitted its action plan" in body(message, "plain")
     assert smtp.to("nodal.busy@test.example") == []
     assert plan_reminder.run(TODAY, NOW)["reminders"] == 0
-    # The daily digest leaves the missing plan to the weekly reminder.
-    assert digest.run(TODAY, NOW)["notifications"] == 0
+    # The daily digest and the inbox leave the missing plan to the weekly reminder.
+    assert digest.run(TODAY, NOW)["digests"] == 0
+    assert db.session.execute(sa.select(sa.func.count(Notification.id))
+                              .where(Notification.event != "plan_reminder")).scalar_one() == 0
 
 
 def test_a_refused_recipient_is_logged_and_the_others_still_get_theirs(roadmap, smtp, caplog):
     smtp.refuse.add("nodal.health@test.example")
     with caplog.at_level(logging.WARNING, logger="jobs.mail"):
         summary = digest.run(TODAY, NOW)
-    assert summary == {"notifications": 4, "mails sent": 3, "mails failed": 1}
+    assert summary == {"digests": 4, "mails sent": 3, "mails failed": 1}
     assert "nodal.health@test.example" in caplog.text
     assert smtp.to("nodal.pwd@test.example") and not smtp.to("nodal.health@test.example")
     smtp.refuse.clear()
@@ -219,7 +304,7 @@ def test_an_officer_who_chose_hindi_gets_the_digest_in_hindi(roadmap, smtp):
     digest.run(TODAY, NOW)
     (health_mail,) = smtp.to("nodal.health@test.example")
     text, html = body(health_mail, "plain"), body(health_mail, "html")
-    assert health_mail["Subject"] == "रोडमैप ट्रैकर: 20-11-2026 के लिए 1 बिंदु"
+    assert health_mail["Subject"] == "रोडमैप ट्रैकर: 20-11-2026 के लिए 1 नया बिंदु"
     assert "पड़ाव समय सीमा पार" in text  # the flag's kind, worded again in Hindi
     assert "Integrate birth certificates" in text  # the data stays as entered
     assert "Milestone overdue" not in text + html and "Dear" not in text + html

@@ -28,14 +28,20 @@ def titles(html):
     return sorted((t for t in order if t in html), key=html.index)
 
 
-def test_list_filters_and_sorts_by_age(data, as_user):
+def test_list_defaults_to_open_ones_and_filters_and_sorts_by_age(data, as_user):
     client = as_user(factories.user("secretary"))
     html = client.get("/bottlenecks").get_data(as_text=True)
+    # Open and escalated ones by default, oldest first.
+    assert titles(html) == ["Old vendor", "Middle approval", "Fresh funds"]
+    assert 'aria-sort="descending"' in html
     # Age of a resolved bottleneck stops at its resolution: 5 days for "Closed manpower".
-    assert titles(html) == ["Old vendor", "Middle approval", "Closed manpower", "Fresh funds"]
-    html = client.get("/bottlenecks?sort=newest").get_data(as_text=True)
+    assert titles(client.get("/bottlenecks?status=all").get_data(as_text=True)) == [
+        "Old vendor", "Middle approval", "Closed manpower", "Fresh funds"]
+    html = client.get("/bottlenecks?status=all&sort=newest").get_data(as_text=True)
     assert titles(html) == ["Fresh funds", "Closed manpower", "Middle approval", "Old vendor"]
-    assert titles(client.get("/bottlenecks?department=pwd").get_data(as_text=True)) == [
+    assert titles(client.get("/bottlenecks?status=all&sort=age").get_data(as_text=True)) == [
+        "Fresh funds", "Closed manpower", "Middle approval", "Old vendor"]
+    assert titles(client.get("/bottlenecks?department=pwd&status=all").get_data(as_text=True)) == [
         "Middle approval", "Closed manpower"]
     assert titles(client.get("/bottlenecks?severity=critical").get_data(as_text=True)) == [
         "Old vendor"]
@@ -48,12 +54,55 @@ def test_list_filters_and_sorts_by_age(data, as_user):
     assert titles(client.get("/bottlenecks?age=60%2B").get_data(as_text=True)) == ["Old vendor"]
     assert titles(client.get("/bottlenecks?age=16-30").get_data(as_text=True)) == [
         "Middle approval"]
+    # Past its time limit: critical 70 days, high 20 days; the low one (2 days) is within.
+    assert titles(client.get("/bottlenecks?sla=past").get_data(as_text=True)) == [
+        "Old vendor", "Middle approval"]
+    assert titles(client.get("/bottlenecks?sla=within").get_data(as_text=True)) == [
+        "Fresh funds"]
     # Age and SLA from the rules: 70 days, critical → past SLA; 2 days, low → within.
     html = client.get("/bottlenecks?department=health").get_data(as_text=True)
     old_row = html.split("Old vendor")[1].split("</tr>")[0]
-    assert ">70<" in old_row and "Over 60 days" in old_row and "Past SLA" in old_row
+    assert ">70<" in old_row and "Over 60 days" in old_row and "Past its time limit" in old_row
     fresh_row = html.split("Fresh funds")[1].split("</tr>")[0]
-    assert "Within SLA" in fresh_row and "0–15 days" in fresh_row
+    assert "Within its time limit" in fresh_row and "0–15 days" in fresh_row
+
+
+def test_column_headers_sort_and_keep_the_filters(data, as_user):
+    client = as_user(factories.user("secretary"))
+    html = client.get("/bottlenecks?department=health&sla=past").get_data(as_text=True)
+    # The Severity header links to the same filters, sorted by severity (most severe first).
+    assert 'href="/bottlenecks?department=health&amp;sla=past&amp;sort=-severity"' in html
+    # The current column (age, oldest first) links to the other direction.
+    assert 'href="/bottlenecks?department=health&amp;sla=past&amp;sort=age"' in html
+    html = client.get("/bottlenecks?status=all&sort=title").get_data(as_text=True)
+    assert titles(html) == ["Closed manpower", "Fresh funds", "Middle approval", "Old vendor"]
+    assert html.count('aria-sort="ascending"') == 1
+    assert '<input type="hidden" name="sort" value="title">' in html
+    html = client.get("/bottlenecks?status=all&sort=-severity").get_data(as_text=True)
+    assert titles(html)[:2] == ["Old vendor", "Middle approval"]
+    # A sort that is not a column falls back quietly to the default.
+    for bad in ("password", "-", "age;drop", "--age"):
+        response = client.get(f"/bottlenecks?sort={bad}")
+        assert response.status_code == 200
+        assert titles(response.get_data(as_text=True)) == ["Old vendor", "Middle approval",
+                                                           "Fresh funds"]
+
+
+def test_pager_keeps_filters_and_sort(app, as_user):
+    from views import bottlenecks
+
+    today = clock.today()
+    dept = factories.department("health")
+    for i in range(bottlenecks.PAGE_SIZE + 5):
+        factories.bottleneck(department=dept, title=f"B{i:03}", severity="low",
+                             raised_on=today - timedelta(days=1), commit=False)
+    from tracker.extensions import db
+    db.session.commit()
+    client = as_user(factories.user("secretary"))
+    html = client.get("/bottlenecks?severity=low&sort=title").get_data(as_text=True)
+    assert 'href="/bottlenecks?page=2&amp;severity=low&amp;sort=title"' in html
+    page2 = client.get("/bottlenecks?page=2&severity=low&sort=title").get_data(as_text=True)
+    assert "B104" in page2 and "B000" not in page2
 
 
 def test_nodal_officer_sees_only_their_department(data, as_user):
