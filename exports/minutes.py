@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from exports import atr as atr_export
-from exports.workbook import Column, Table, _clean, generated_label, to_bytes
+from exports.workbook import RISKY_FIRST, Column, Table, _clean, generated_label, to_bytes
 from models import ActionItem, AgendaItem, Department, MinutesAmendment, ReviewMeeting
 from tracker.extensions import db
 from tracker.i18n import label
@@ -86,9 +86,15 @@ class MinutesSheet:
             col = letters[i]
             cell = self.ws[f"{col}{r}"]
             if value is not None and value != "":
-                cell.value = _clean(value) if isinstance(value, str) else value
-                if isinstance(value, str) and value[:1] in "=+-@":
-                    cell.quotePrefix = True
+                if isinstance(value, str):
+                    # Text stays text: never a formula, whatever a user typed.
+                    value = _clean(value)
+                    cell._value = value
+                    cell.data_type = "s"
+                    if value[:1] in RISKY_FIRST:
+                        cell.quotePrefix = True
+                else:
+                    cell.value = value
             cell.font = Font(name=FONT_NAME, bold=bold, italic=italic, size=size)
             cell.alignment = self.wrap
             if fill:

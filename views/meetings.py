@@ -412,12 +412,15 @@ def _parse_minutes(meeting):
     typed = {k: v for k, v in form.items() if k != "csrf_token"}
     minutes, decisions, errors = {}, [], {}
     valid_departments = {d.id for d in _departments()}
+    single = form.get("item", type=int)  # one item's minutes as ``item`` and ``minutes``
     for item in meeting.agenda_items:
         key = f"minutes-{item.id}"
+        if single == item.id and "minutes" in form and key not in form:
+            key = "minutes"
         if key in form:
             text = form.get(key, "").replace("\r\n", "\n")
             if len(text) > 20000:
-                errors[key] = _("The minutes of an item can be at most %(num)d characters.",
+                errors[f"minutes-{item.id}"] = _("The minutes of an item can be at most %(num)d characters.",
                                 num=20000)
             minutes[item.id] = text
         text = (form.get(f"decision-{item.id}-text") or "").strip()
