@@ -365,3 +365,77 @@ def test_meeting_list_runs_a_fixed_number_of_queries(world, as_user, count_queri
     with count_queries() as many:
         assert client.get("/meetings/").status_code == 200
     assert len(many) == len(few)
+
+
+INTERNAL_ID = re.compile(r"\b(?:milestone|bottleneck|action[ _]item|department|agenda[ _]item|flag)"
+                         r" ?#?\d+\b", re.I)
+STORED_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _leaks(text):
+    return [p.pattern for p in (INTERNAL_ID, STORED_CODE, ISO_DATE) if p.search(text)] and [
+        m.group(0) for p in (INTERNAL_ID, STORED_CODE, ISO_DATE) for m in p.finditer(text)]
+
+
+@pytest.mark.parametrize("locale", ["en", "hi"])
+def test_no_internal_ids_stored_codes_or_iso_dates_in_a_meetings_words(world, as_user, locale):
+    """The meeting page (planned, held, final), its confirmation pages, the points' page, the
+    minutes workbook and the digest e-mail of an overdue decision, in both languages."""
+    from jobs import digest, mail
+    from tests.test_i18n import visible_text
+
+    w = world
+    w["secretary"].locale = locale
+    from datetime import datetime
+
+    factories.milestone(plan=w["late"].plan, today=TODAY, code="HLT-2", title="Stale one",
+                        status="in_progress", percent_complete=40,
+                        due_date=TODAY + timedelta(days=60), updated_at=datetime(2026, 10, 1))
+    db.session.commit()
+    client = as_user(w["secretary"])
+    meeting = _plan_meeting(client, attendees=[("Dr Padma", "Nodal Officer", w["health"].id)])
+    pages = [f"/meetings/{meeting.id}", f"/meetings/{meeting.id}/held",
+             f"/meetings/{meeting.id}/items/{meeting.agenda_items[0].id}",
+             f"/meetings/{meeting.id}/left-off", "/meetings/new"]
+    texts = [visible_text(client.get(p).get_data(as_text=True)) for p in pages]
+    client.post(f"/meetings/{meeting.id}/held")
+    item = meeting.agenda_items[0]
+    client.post(f"/meetings/{meeting.id}/minutes", data={
+        f"minutes-{item.id}": "Discussed.", f"decision-{item.id}-text": "Finish it",
+        f"decision-{item.id}-due": (TODAY - timedelta(days=1)).isoformat(),
+        f"decision-{item.id}-department": str(w["health"].id)})
+    texts += [visible_text(client.get(p).get_data(as_text=True))
+              for p in (f"/meetings/{meeting.id}", f"/meetings/{meeting.id}/finalise")]
+    client.post(f"/meetings/{meeting.id}/finalise")
+    texts.append(visible_text(client.get(f"/meetings/{meeting.id}").get_data(as_text=True)))
+    wb = xlsx.read(client.get(f"/meetings/{meeting.id}/minutes.xlsx").data)
+    texts.append("\n".join(v for v in (c for r in xlsx.rows(wb.worksheets[0]) for c in r)
+                           if isinstance(v, str)))
+    # The overdue decision reaches the Secretary's digest once escalated.
+    decision = db.session.execute(db.select(ActionItem).filter_by(text="Finish it")).scalar_one()
+    factories.flag(kind="action_item_overdue", subject_type="action_item",
+                   subject_id=decision.id, department_id=w["health"].id, severity="critical",
+                   escalation="secretary", details={"label": decision.text})
+    digest.create_digest(TODAY, datetime_now())
+    db.session.commit()
+    items = mail.pending(TODAY)[w["secretary"]]
+    message = mail.build_message(w["secretary"], items, TODAY)
+    for part in message.iter_parts():
+        content = part.get_content()
+        texts.append(visible_text(content) if part.get_content_subtype() == "html" else content)
+    texts.append(str(message["Subject"]))
+    for text in texts:
+        assert not _leaks(text), (_leaks(text), text[:2000])
+    assert any("HLT-1 · Integrate birth certificates" in t for t in texts)
+    assert any("HLT-2 · Stale one" in t for t in texts)
+    assert any("Finish it" in t for t in texts[-3:])  # the e-mail
+    if locale == "hi":
+        assert any("विलंबित" in t for t in texts)
+        assert any("बैठक का कार्यवृत्त" in t for t in texts)
+
+
+def datetime_now():
+    from datetime import datetime
+
+    return datetime(2026, 11, 20, 3, 0)
