@@ -439,3 +439,26 @@ def datetime_now():
     from datetime import datetime
 
     return datetime(2026, 11, 20, 3, 0)
+
+
+def test_on_the_demo_data_the_default_agenda_is_bounded_and_hides_nothing(app):
+    """At most AGENDA_MAX_DEPARTMENTS items; every finding is under one of them or counted in
+    'Not on this agenda'."""
+    from tracker import demo
+
+    demo.seed(TODAY, "demo-password-1")
+    secretary = db.session.execute(
+        db.select(factories.User).filter_by(email="secretary@ladakh.example")).scalar_one()
+    everything = ops.department_findings(TODAY, T)
+    total = sum(len(f) for f in everything.values())
+    assert len(everything) > 12
+    meeting = ops.plan_meeting(title="Weekly", meeting_date=TODAY, venue="", chair="",
+                               attendees=[], user=secretary, today=TODAY, t=T,
+                               limit=app.config["AGENDA_MAX_DEPARTMENTS"])
+    assert len(meeting.agenda_items) == 12
+    on = sum(i.snapshot["total"] for i in meeting.agenda_items)
+    assert on + meeting.left_off["findings"] == total
+    assert len(meeting.agenda_items) + meeting.left_off["departments"] == len(everything)
+    ranks = [ops.Candidate(i.department_id, i.title, i.snapshot["findings"]).rank_key()
+             for i in meeting.agenda_items]
+    assert ranks == sorted(ranks)
