@@ -16,7 +16,6 @@ from models import (
     Attendee,
     Bottleneck,
     Department,
-    Flag,
     Milestone,
     MinutesAmendment,
     ReviewMeeting,
@@ -34,15 +33,6 @@ from tracker.operations.milestones import check_version, flush_versioned
 MEETING_FIELDS = ("title", "meeting_date", "venue", "chair", "status")
 ACTION_ITEM_FIELDS = ("text", "department_id", "responsible_officer", "due_date", "status",
                       "closing_note")
-# A flag about the same thing as an item built from the data is not listed twice.
-_FLAG_SAME_AS = {
-    "bottleneck_past_sla": "bottleneck",
-    "no_submitted_plan": "no_plan",
-    "action_item_overdue": "atr",
-}
-_SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 1, "medium": 2, "info": 3, "low": 3}
-
-
 def _require(meeting, *statuses, doing):
     """Refuse ``doing`` (an ``N_``-marked phrase) unless the meeting is in one of ``statuses``."""
     if meeting.status not in statuses:
@@ -92,10 +82,6 @@ def _set_attendees(meeting, attendees):
 
 
 # --- The agenda ------------------------------------------------------------------------------
-
-
-def _key(kind, subject_type, subject_id):
-    return (kind, subject_type, subject_id)
 
 
 # A department comes up at a review for these findings of the rules (the points of its item).
