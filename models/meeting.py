@@ -7,7 +7,9 @@ from models.base import enum, utcnow
 from tracker.extensions import db
 
 MEETING_STATUSES = ("planned", "held", "minutes_final")
-AGENDA_KINDS = ("flag", "bottleneck", "stale_department", "no_plan", "atr", "free")
+# "department": one item per department under review, the rules' findings its points
+# (stored in the snapshot); the other kinds of rule are of agendas built before that.
+AGENDA_KINDS = ("flag", "bottleneck", "stale_department", "no_plan", "atr", "free", "department")
 ACTION_ITEM_STATUSES = ("open", "done", "dropped")
 
 
@@ -28,6 +30,8 @@ class ReviewMeeting(db.Model):
     finalised_at: Mapped[datetime | None]
     finalised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
+    # What the rules found that is not on the agenda: {"departments", "findings", "ids"}.
+    left_off: Mapped[dict | None] = mapped_column(sa.JSON)
 
     created_by = relationship("User", foreign_keys=[created_by_id])
     finalised_by = relationship("User", foreign_keys=[finalised_by_id])

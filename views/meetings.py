@@ -52,10 +52,6 @@ class AgendaItemForm(FlaskForm):
     department_id = SelectField(_l("Department"), coerce=int, default=0)
 
 
-class MinutesForm(FlaskForm):
-    minutes = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=20000)])
-
-
 class DecisionForm(FlaskForm):
     text = TextAreaField(_l("Decision"), validators=[DataRequired(), Length(max=5000)])
     department_id = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
@@ -158,24 +154,36 @@ def _attendees(form):
              "department_id": e.form.department_id.data or None} for e in form.attendees]
 
 
+def _limit():
+    return current_app.config.get("AGENDA_MAX_DEPARTMENTS", 12)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     authorize("manage_meetings")
     form = _meeting_form()
+    today, t = clock.today(), thresholds()
+    ranked = ops.candidates(today, t)
     if request.method == "GET":
         form.chair.data = current_user.name if current_user.role == "secretary" else ""
+        ticked = set(ops.default_choice(ranked, _limit()))
+    elif "choosing" in request.form:
+        ticked = {int(v) for v in request.form.getlist("department") if v.isdigit()}
+    else:  # a client that does not send the choice gets the default one
+        ticked = set(ops.default_choice(ranked, _limit()))
     if form.validate_on_submit():
         meeting = ops.plan_meeting(
             title=form.title.data, meeting_date=form.meeting_date.data, venue=form.venue.data,
             chair=form.chair.data, attendees=_attendees(form), user=current_user,
-            today=clock.today(), t=thresholds())
+            today=today, t=t, department_ids=sorted(ticked))
         db.session.commit()
         flash(ngettext("Meeting planned; its agenda holds %(num)d item.",
                        "Meeting planned; its agenda holds %(num)d items.",
                        len(meeting.agenda_items)), "success")
         return redirect(url_for(".show", meeting_id=meeting.id))
-    return render_template("meetings/form.html", form=form, meeting=None), (
+    return render_template("meetings/form.html", form=form, meeting=None, ranked=ranked,
+                           ticked=ticked, limit=_limit(), ops=ops), (
         422 if form.errors else 200)
 
 
@@ -201,9 +209,11 @@ def edit(meeting_id):
         422 if form.errors else 200)
 
 
-@bp.route("/<int:meeting_id>")
-@login_required
-def show(meeting_id):
+# The points shown under a department on the meeting page; the rest are a link away.
+POINTS_SHOWN = 5
+
+
+def _load(meeting_id):
     meeting = db.session.execute(
         sa.select(ReviewMeeting).where(ReviewMeeting.id == meeting_id).options(
             selectinload(ReviewMeeting.attendees),
@@ -212,7 +222,18 @@ def show(meeting_id):
         )).scalar()
     if meeting is None:
         abort(404)
-    authorize("read", meeting)
+    return meeting
+
+
+def _left_off(meeting):
+    """What the rules find that is not on the agenda: today's for a planned meeting, as it
+    was when the meeting was held otherwise."""
+    if meeting.status == "planned":
+        return ops.left_off(meeting, ops.candidates(clock.today(), thresholds(), meeting=meeting))
+    return meeting.left_off or {"departments": 0, "findings": 0, "ids": []}
+
+
+def _render_show(meeting, typed=None, errors=None, conflict=None, status=200):
     departments = dict((d.id, d.name) for d in _departments())
     by_item = {}
     for d in meeting.action_items:
@@ -222,8 +243,58 @@ def show(meeting_id):
         SelectChoice(k, v) for k, v in departments.items()]
     return render_template(
         "meetings/show.html", meeting=meeting, departments=departments, by_item=by_item,
-        item_form=item_form, button=ButtonForm(),
-        atr=ops.atr_rows(clock.today(), meeting=meeting))
+        item_form=item_form, button=ButtonForm(), ops=ops, points_shown=POINTS_SHOWN,
+        left_off=_left_off(meeting), typed=typed or {}, errors=errors or {},
+        conflict=conflict or {}, today=clock.today(),
+    ), status
+
+
+@bp.route("/<int:meeting_id>")
+@login_required
+def show(meeting_id):
+    meeting = _load(meeting_id)
+    authorize("read", meeting)
+    return _render_show(meeting)
+
+
+@bp.route("/<int:meeting_id>/items/<int:item_id>")
+@login_required
+def item_points(meeting_id, item_id):
+    """Every point of one department's item (the meeting page shows the first few)."""
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, item_id)
+    authorize("read", meeting)
+    return render_template("meetings/item_points.html", meeting=meeting, item=item, ops=ops)
+
+
+@bp.route("/<int:meeting_id>/left-off", methods=["GET", "POST"])
+@login_required
+def left_off(meeting_id):
+    """The departments the rules find something for that are not on the agenda, with their
+    findings; for a planned meeting, ticked ones can be put on it."""
+    meeting = _load(meeting_id)
+    authorize("read", meeting)
+    today, t = clock.today(), thresholds()
+    if request.method == "POST":
+        authorize("manage_meetings", meeting)
+        if not ButtonForm().validate_on_submit():
+            abort(400)
+        ids = [int(v) for v in request.form.getlist("department") if v.isdigit()]
+        try:
+            added = ops.add_departments(meeting, ids, current_user, today, t)
+        except ValidationError as exc:
+            db.session.rollback()
+            _refused(exc)
+            return _back(meeting)
+        db.session.commit()
+        flash(ngettext("%(num)d department put on the agenda.",
+                       "%(num)d departments put on the agenda.", added), "success")
+        return _back(meeting, "agenda-title")
+    info = _left_off(meeting)
+    ids = set(info.get("ids") or [])
+    ranked = [c for c in ops.candidates(today, t, meeting=meeting) if c.department_id in ids]
+    return render_template("meetings/left_off.html", meeting=meeting, ranked=ranked,
+                           info=info, ops=ops, button=ButtonForm(), points_shown=POINTS_SHOWN)
 
 
 def _back(meeting, anchor=None):
@@ -320,35 +391,110 @@ def move_item(meeting_id, item_id):
                         lambda: ops.move_item(item, direction, current_user), _("Agenda reordered."))
 
 
-@bp.route("/<int:meeting_id>/held", methods=["POST"])
+@bp.route("/<int:meeting_id>/held", methods=["GET", "POST"])
 @login_required
 def mark_held(meeting_id):
-    meeting = _meeting(meeting_id)
+    """Asks first (what will be frozen), then marks the meeting held."""
+    meeting = _load(meeting_id)
+    authorize("chair_meeting", meeting)
+    today = clock.today()
+    if request.method == "GET":
+        return render_template("meetings/confirm_held.html", meeting=meeting, button=ButtonForm(),
+                               refusal=ops.held_refusal(meeting, today))
     return _post_action(
         meeting, "chair_meeting",
-        lambda: ops.mark_held(meeting, current_user, clock.today(), thresholds()),
+        lambda: ops.mark_held(meeting, current_user, today, thresholds()),
         _("The meeting is marked held; its agenda is frozen as discussed."))
 
 
-@bp.route("/<int:meeting_id>/agenda/<int:item_id>/minutes", methods=["POST"])
+def _parse_minutes(meeting):
+    """The one minutes form: ``(typed, minutes, decisions, errors)``. ``typed`` is every
+    value as typed (to show again), ``errors`` maps field names to messages."""
+    form = request.form
+    typed = {k: v for k, v in form.items() if k != "csrf_token"}
+    minutes, decisions, errors = {}, [], {}
+    valid_departments = {d.id for d in _departments()}
+    single = form.get("item", type=int)  # one item's minutes as ``item`` and ``minutes``
+    for item in meeting.agenda_items:
+        key = f"minutes-{item.id}"
+        if single == item.id and "minutes" in form and key not in form:
+            key = "minutes"
+        if key in form:
+            text = form.get(key, "").replace("\r\n", "\n")
+            if len(text) > 20000:
+                errors[f"minutes-{item.id}"] = _("The minutes of an item can be at most %(num)d characters.",
+                                num=20000)
+            minutes[item.id] = text
+        text = (form.get(f"decision-{item.id}-text") or "").strip()
+        officer = (form.get(f"decision-{item.id}-officer") or "").strip()
+        due_raw = (form.get(f"decision-{item.id}-due") or "").strip()
+        if not (text or officer or due_raw):
+            continue
+        if not text:
+            errors[f"decision-{item.id}-text"] = _("Write the decision.")
+        elif len(text) > 5000:
+            errors[f"decision-{item.id}-text"] = _("A decision can be at most %(num)d characters.",
+                                                   num=5000)
+        if len(officer) > 200:
+            errors[f"decision-{item.id}-officer"] = _("At most %(num)d characters.", num=200)
+        due = None
+        try:
+            due = datetime.strptime(due_raw, "%Y-%m-%d").date() if due_raw else None
+        except ValueError:
+            pass
+        if due is None:
+            errors[f"decision-{item.id}-due"] = _("Give the due date of the decision.")
+        dept = form.get(f"decision-{item.id}-department", type=int)
+        if dept not in valid_departments:
+            errors[f"decision-{item.id}-department"] = _("Choose the department that acts.")
+        decisions.append({"item": item, "text": text, "department_id": dept,
+                          "responsible_officer": officer, "due_date": due})
+    return typed, minutes, decisions, errors
+
+
+@bp.route("/<int:meeting_id>/minutes", methods=["POST"])
 @login_required
-def record_minutes(meeting_id, item_id):
-    meeting = _meeting(meeting_id)
-    item = _item(meeting, item_id)
+def save_minutes(meeting_id):
+    """The one save of the whole meeting's minutes and new decisions. A mistake or a conflict
+    shows the page again with everything as typed."""
+    meeting = _load(meeting_id)
     authorize("chair_meeting", meeting)
-    form = MinutesForm()
-    if not form.validate_on_submit():
-        flash("; ".join(e for errs in form.errors.values() for e in errs), "error")
-        return _back(meeting, f"item-{item.id}")
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    at = request.form.get("at", type=int)
+    anchor = f"item-{at}" if at and any(i.id == at for i in meeting.agenda_items) else None
+    typed, minutes, decisions, errors = _parse_minutes(meeting)
+    if errors:
+        flash(_("Nothing was saved: correct what is marked below and save again."), "error")
+        return _render_show(meeting, typed, errors, status=422)
     try:
-        ops.record_minutes(item, form.minutes.data, current_user)
+        changed, added = ops.record_meeting_minutes(
+            meeting, minutes=minutes, decisions=decisions, user=current_user,
+            version=request.form.get("version") or None)
     except ValidationError as exc:
         db.session.rollback()
-        _refused(exc)
-        return _back(meeting, f"item-{item.id}")
+        meeting = _load(meeting_id)
+        flash(_("Nothing was saved.") + " " + " ".join(exc.messages), "error")
+        return _render_show(meeting, typed, status=422)
+    except ConflictError:
+        db.session.rollback()
+        db.session.expire_all()
+        meeting = _load(meeting_id)
+        saved = {f"minutes-{i.id}": i.minutes for i in meeting.agenda_items}
+        conflict = {k: v for k, v in saved.items() if k in typed and typed[k] != v}
+        typed["version"] = str(meeting.version)
+        flash(_("Someone else saved these minutes while you were writing. Nothing of yours was "
+                "saved: your text is still in the boxes, and what they saved is shown under "
+                "each box that differs. Save again to keep your text."), "error")
+        return _render_show(meeting, typed, conflict=conflict, status=409)
     db.session.commit()
-    flash(_("Minutes saved."), "success")
-    return _back(meeting, f"item-{item.id}")
+    if added:
+        flash(ngettext("Minutes saved; %(num)d decision recorded as an action item.",
+                       "Minutes saved; %(num)d decisions recorded as action items.", added),
+              "success")
+    else:
+        flash(_("Minutes saved."), "success")
+    return _back(meeting, anchor or "minutes")
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>/decisions", methods=["GET", "POST"])
@@ -388,10 +534,17 @@ def remove_decision(meeting_id, decision_id):
                         lambda: ops.remove_decision(decision, current_user), _("Decision removed."))
 
 
-@bp.route("/<int:meeting_id>/finalise", methods=["POST"])
+@bp.route("/<int:meeting_id>/finalise", methods=["GET", "POST"])
 @login_required
 def finalise(meeting_id):
-    meeting = _meeting(meeting_id)
+    """Asks first (what will be locked), then makes the minutes final."""
+    meeting = _load(meeting_id)
+    authorize("finalise_minutes", meeting)
+    if request.method == "GET":
+        with_minutes, without, decisions = ops.finalise_summary(meeting)
+        return render_template("meetings/confirm_finalise.html", meeting=meeting,
+                               button=ButtonForm(), with_minutes=with_minutes, without=without,
+                               decisions=decisions)
     return _post_action(meeting, "finalise_minutes",
                         lambda: ops.finalise_minutes(meeting, current_user),
                         _("The minutes are final. Corrections are now recorded as amendments."))

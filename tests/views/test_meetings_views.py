@@ -35,8 +35,9 @@ def test_agenda_is_edited_through_the_page(setup, as_user):
                        data={"title": "Any other business", "details": "", "department_id": "0"}
                        ).status_code == 302
     built, free = _items(meeting_id)
-    assert (built.kind, free.kind) == ("bottleneck", "free")
-    assert "Servers awaited (Health)" in built.title
+    assert (built.kind, free.kind) == ("department", "free")
+    assert built.title == setup["dept"].name
+    assert built.snapshot["findings"][0]["title"] == "Servers awaited"
     client.post(f"/meetings/{meeting_id}/agenda/{free.id}/move", data={"direction": "up"})
     assert [i.title for i in _items(meeting_id)][0] == "Any other business"
     r = client.post(f"/meetings/{meeting_id}/agenda/{free.id}/edit",
@@ -55,7 +56,7 @@ def test_agenda_is_edited_through_the_page(setup, as_user):
     assert len(_items(meeting_id)) == 1
     assert "Save the minutes" in client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
 
-    client.post(f"/meetings/{meeting_id}/agenda/{free.id}/minutes", data={"minutes": "First"})
+    client.post(f"/meetings/{meeting_id}/minutes", data={f"minutes-{free.id}": "First"})
     client.post(f"/meetings/{meeting_id}/finalise")
     r = client.post(f"/meetings/{meeting_id}/agenda/{free.id}/amend",
                     data={"minutes": "Second", "reason": ""})

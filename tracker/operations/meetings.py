@@ -16,13 +16,13 @@ from models import (
     Attendee,
     Bottleneck,
     Department,
-    Flag,
     Milestone,
     MinutesAmendment,
     ReviewMeeting,
 )
 from models.base import utcnow
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from tracker import audit, rules
 from tracker.extensions import db
@@ -33,15 +33,6 @@ from tracker.operations.milestones import check_version, flush_versioned
 MEETING_FIELDS = ("title", "meeting_date", "venue", "chair", "status")
 ACTION_ITEM_FIELDS = ("text", "department_id", "responsible_officer", "due_date", "status",
                       "closing_note")
-# A flag about the same thing as an item built from the data is not listed twice.
-_FLAG_SAME_AS = {
-    "bottleneck_past_sla": "bottleneck",
-    "no_submitted_plan": "no_plan",
-    "action_item_overdue": "atr",
-}
-_SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 1, "medium": 2, "info": 3, "low": 3}
-
-
 def _require(meeting, *statuses, doing):
     """Refuse ``doing`` (an ``N_``-marked phrase) unless the meeting is in one of ``statuses``."""
     if meeting.status not in statuses:
@@ -52,14 +43,16 @@ def _require(meeting, *statuses, doing):
 # --- Planning -------------------------------------------------------------------------------
 
 
-def plan_meeting(*, title, meeting_date, venue, chair, attendees, user, today, t):
-    """A new planned meeting with its attendees and the agenda built from the rules."""
+def plan_meeting(*, title, meeting_date, venue, chair, attendees, user, today, t,
+                 department_ids=None, limit=12):
+    """A new planned meeting with its attendees and an agenda of one item per chosen
+    department (``department_ids``; by default the first ``limit`` of the ranking)."""
     meeting = ReviewMeeting(title=title, meeting_date=meeting_date, venue=venue or "",
                             chair=chair or "", created_by_id=user.id if user else None)
     db.session.add(meeting)
     _set_attendees(meeting, attendees)
     db.session.flush()
-    added = build_agenda(meeting, today, t)
+    added = build_agenda(meeting, today, t, department_ids=department_ids, limit=limit)
     audit.record("create", "review_meeting", meeting.id,
                  {**audit.snapshot(meeting, MEETING_FIELDS), "agenda_items": added,
                   "attendees": len(meeting.attendees)}, user=user)
@@ -91,110 +84,223 @@ def _set_attendees(meeting, attendees):
 # --- The agenda ------------------------------------------------------------------------------
 
 
-def _key(kind, subject_type, subject_id):
-    return (kind, subject_type, subject_id)
+# A department comes up at a review for these findings of the rules (the points of its item).
+FINDING_KINDS = ("overdue", "bottleneck", "stale", "plan", "atr")
+FINDING_KIND_LABELS = {
+    "overdue": N_("Overdue milestones escalated to the Secretary"),
+    "bottleneck": N_("Bottlenecks past their time limit"),
+    "stale": N_("Milestones not updated"),
+    "plan": N_("Action plan"),
+    "atr": N_("Action taken on earlier decisions"),
+}
+# The short word before each point of a department's item.
+FINDING_SHORT_LABELS = {
+    "overdue": N_("Overdue"),
+    "bottleneck": N_("Bottleneck"),
+    "stale": N_("Not updated"),
+    "plan": N_("Plan"),
+    "atr": N_("Earlier decision"),
+}
+# What the page says about the order of the departments (``rank_key``).
+RANKING_EXPLAINED = N_("Departments are ranked by the number of critical findings, then by the "
+                       "most days any finding is past its time limit, then by the number of "
+                       "findings.")
+# Points stored per department item (the total is stored too and the rest counted).
+MAX_STORED_FINDINGS = 50
 
 
-def agenda_candidates(meeting, today, t):
-    """What the rules put on the agenda today, as dicts (set-based: five queries)."""
-    items = []
-    # Bottlenecks past their SLA.
-    age = rules.bottleneck_age_sql(today).label("age")
-    for b, dept_name, days in db.session.execute(
-        sa.select(Bottleneck, Department.name, age)
-        .join(Department, Bottleneck.department_id == Department.id)
+@dataclass
+class Candidate:
+    """A department that has something to review, with its findings (dicts, see
+    ``department_findings``) in order of importance."""
+
+    department_id: int
+    name: str
+    findings: list
+
+    @property
+    def critical(self):
+        return sum(1 for f in self.findings if f.get("critical"))
+
+    @property
+    def most_late(self):
+        return max((f.get("late") or 0 for f in self.findings), default=0)
+
+    @property
+    def count(self):
+        return len(self.findings)
+
+    def rank_key(self):
+        return (-self.critical, -self.most_late, -self.count, self.name)
+
+
+def _iso(day):
+    return day.isoformat() if day else None
+
+
+def _finding_order(f):
+    return (not f.get("critical"), FINDING_KINDS.index(f["kind"]), -(f.get("late") or 0))
+
+
+def department_findings(today, t, *, meeting=None, department_ids=None):
+    """``{department_id: [finding, …]}``: what the rules find for each department today, in
+    five set-based queries. A finding is a plain dict (kept in an agenda item's snapshot):
+    ``kind`` (one of ``FINDING_KINDS``), the subject's words as stored (code, title, text),
+    dates as ISO strings and numbers; ``late`` is the days past its time limit and
+    ``critical`` whether it is of critical severity. The words are made at display time
+    (``finding_words``), in the reader's language."""
+    found = {}
+
+    def add(dept_id, finding):
+        found.setdefault(dept_id, []).append(finding)
+
+    def only(q, column):
+        return q if department_ids is None else q.where(column.in_(department_ids))
+
+    # Overdue milestones that have reached the Secretary on the escalation ladder.
+    late = rules.days_between(Milestone.due_date, rules._d(today))
+    for dept_id, code, title, due, percent, status, days in db.session.execute(only(
+        sa.select(Milestone.department_id, Milestone.code, Milestone.title, Milestone.due_date,
+                  Milestone.percent_complete, Milestone.status, late)
+        .where(rules.overdue_sql(today),
+               rules.overdue_escalation_sql(Milestone.due_date, today, t) == "secretary")
+        .order_by(Milestone.due_date, Milestone.id), Milestone.department_id)
+    ):
+        add(dept_id, dict(kind="overdue", code=code, title=title, due=_iso(due),
+                          percent=percent, status=status, late=days, critical=True))
+    # Bottlenecks past their time limit (SLA).
+    for dept_id, title, severity, raised, action_by, age in db.session.execute(only(
+        sa.select(Bottleneck.department_id, Bottleneck.title, Bottleneck.severity,
+                  Bottleneck.raised_on, Bottleneck.action_by, rules.bottleneck_age_sql(today))
         .where(rules.past_sla_sql(today, t))
-        .order_by(Bottleneck.raised_on, Bottleneck.id)
+        .order_by(Bottleneck.raised_on, Bottleneck.id), Bottleneck.department_id)
     ):
-        items.append(dict(
-            kind="bottleneck", subject_type="bottleneck", subject_id=b.id,
-            department_id=b.department_id, sort=_SEVERITY_ORDER.get(b.severity, 3),
-            title=f"Bottleneck past SLA: {b.title} ({dept_name})",
-            details=(f"{dept_name}. Severity {b.severity}, open {days} days "
-                     f"(SLA {t.sla_days(b.severity)} days). Action by: {b.action_by or '-'}."),
-        ))
-    # Departments whose milestones in progress have not been updated.
-    for dept_id, dept_name, n in db.session.execute(
-        sa.select(Milestone.department_id, Department.name, sa.func.count())
-        .join(Department, Milestone.department_id == Department.id)
+        sla = t.sla_days(severity)
+        add(dept_id, dict(kind="bottleneck", title=title, severity=severity,
+                          raised=_iso(raised), age=age, sla=sla, late=age - sla,
+                          action_by=action_by or "", critical=severity in rules.SEVERE))
+    # Milestones in progress without an update for the stale threshold.
+    for dept_id, code, title, percent, updated in db.session.execute(only(
+        sa.select(Milestone.department_id, Milestone.code, Milestone.title,
+                  Milestone.percent_complete, Milestone.updated_at)
         .where(rules.stale_sql(today, t))
-        .group_by(Milestone.department_id, Department.name)
-        .order_by(Department.name)
+        .order_by(Milestone.updated_at, Milestone.id), Milestone.department_id)
     ):
-        items.append(dict(
-            kind="stale_department", subject_type="department", subject_id=dept_id,
-            department_id=dept_id, sort=4, title=f"Updates overdue: {dept_name}",
-            details=(f"{n} milestone(s) in progress have had no update for "
-                     f"{t.stale_days} days or more."),
-        ))
-    # Departments without a submitted action plan.
-    for dept in db.session.execute(
-        sa.select(Department).where(rules.no_submitted_plan_sql()).order_by(Department.name)
-    ).scalars():
-        items.append(dict(
-            kind="no_plan", subject_type="department", subject_id=dept.id,
-            department_id=dept.id, sort=4, title=f"No action plan submitted: {dept.name}",
-            details="The department has not submitted its action plan.",
-        ))
-    # The ATR: every open action item of earlier meetings.
-    for ai, dept_name, m_title, m_date, overdue in db.session.execute(
-        _earlier_items_query(meeting, today).where(ActionItem.status == "open")
+        days = (today - updated.date()).days
+        add(dept_id, dict(kind="stale", code=code, title=title, percent=percent,
+                          updated=_iso(updated.date()), days=days,
+                          late=max(0, days - t.stale_days), critical=False))
+    # A missing (never submitted) or returned action plan.
+    returned = sa.select(ActionPlan.id).where(ActionPlan.department_id == Department.id,
+                                              ActionPlan.status == "returned").exists()
+    for dept_id, is_returned, reviewed in db.session.execute(only(
+        sa.select(Department.id, returned,
+                  sa.select(ActionPlan.reviewed_at)
+                  .where(ActionPlan.department_id == Department.id).scalar_subquery())
+        .where(Department.active.is_(True),
+               sa.or_(rules.no_submitted_plan_sql(), returned)), Department.id)
     ):
-        items.append(dict(
-            kind="atr", subject_type="action_item", subject_id=ai.id,
-            department_id=ai.department_id, sort=5, title=f"Action taken: {ai.text[:400]}",
-            details=(f"{dept_name}. Decided at '{m_title}' on {m_date:%d-%m-%Y}; due "
-                     f"{ai.due_date:%d-%m-%Y}" + (f"; {overdue} days overdue." if overdue else ".")),
-        ))
-    keys = {_key(i["kind"], i["subject_type"], i["subject_id"]) for i in items}
-    # Flags escalated to the Secretary.
-    for flag, dept_name in db.session.execute(
-        sa.select(Flag, Department.name)
-        .outerjoin(Department, Flag.department_id == Department.id)
-        .where(Flag.cleared_at.is_(None), Flag.escalation == "secretary")
-        .order_by(Flag.raised_at, Flag.id)
-    ):
-        same = _FLAG_SAME_AS.get(flag.kind)
-        if same and _key(same, flag.subject_type, flag.subject_id) in keys:
-            continue
-        details = flag.details or {}
-        what = details.get("title") or details.get("name") or f"{flag.subject_type} {flag.subject_id}"
-        items.append(dict(
-            kind="flag", subject_type=flag.subject_type, subject_id=flag.subject_id,
-            department_id=flag.department_id, sort=_SEVERITY_ORDER.get(flag.severity, 3) - 1,
-            title=f"{rules.FLAG_KIND_LABELS.get(flag.kind, flag.kind)}: {what}"[:500],
-            details=(f"{dept_name + '. ' if dept_name else ''}Escalated to the Secretary; "
-                     f"severity {flag.severity}; raised {flag.raised_at:%d-%m-%Y}."),
-        ))
-    items.sort(key=lambda i: i["sort"])
-    return items
+        add(dept_id, dict(kind="plan", state="returned" if is_returned else "missing",
+                          reviewed=_iso(reviewed.date()) if is_returned and reviewed else None,
+                          late=0, critical=False))
+    # The ATR: open action items of earlier meetings.
+    q = _earlier_items_query(meeting, today).where(ActionItem.status == "open")
+    if department_ids is not None:
+        q = q.where(ActionItem.department_id.in_(department_ids))
+    for ai, _dept, m_title, m_date, overdue in db.session.execute(q):
+        add(ai.department_id, dict(
+            kind="atr", text=ai.text[:1000], due=_iso(ai.due_date), late=overdue,
+            officer=ai.responsible_officer or "", meeting=m_title, meeting_date=_iso(m_date),
+            critical=bool(overdue) and rules.overdue_escalation(ai.due_date, today, t) == "secretary"))
+    for findings in found.values():
+        findings.sort(key=_finding_order)
+    return found
 
 
-def build_agenda(meeting, today, t):
-    """Add to a planned meeting's agenda what the rules find and it does not hold yet.
-    Returns the number of items added."""
+def candidates(today, t, *, meeting=None):
+    """Every department that has something to review, ranked (``Candidate.rank_key``)."""
+    found = department_findings(today, t, meeting=meeting)
+    names = dict(db.session.execute(
+        sa.select(Department.id, Department.name).where(Department.id.in_(found))).all()
+    ) if found else {}
+    ranked = [Candidate(d, names.get(d, ""), f) for d, f in found.items() if d in names]
+    ranked.sort(key=Candidate.rank_key)
+    return ranked
+
+
+def default_choice(ranked, limit):
+    """The departments ticked by default: the first ``limit`` of the ranking."""
+    return [c.department_id for c in ranked[:limit]]
+
+
+def _item_snapshot(candidate, today):
+    findings = candidate.findings
+    return {
+        "findings": findings[:MAX_STORED_FINDINGS],
+        "total": len(findings),
+        "critical": candidate.critical,
+        "most_late": candidate.most_late,
+        "as_of": today.isoformat(),
+    }
+
+
+def left_off(meeting, ranked):
+    """``{"departments": n, "findings": m, "ids": [...]}``: what the rules find that is not on
+    the meeting's agenda."""
+    on = {i.department_id for i in meeting.agenda_items if i.kind == "department"}
+    rest = [c for c in ranked if c.department_id not in on]
+    return {"departments": len(rest), "findings": sum(c.count for c in rest),
+            "ids": [c.department_id for c in rest]}
+
+
+def build_agenda(meeting, today, t, department_ids=None, limit=12):
+    """Put on a planned meeting's agenda one item per chosen department (``department_ids``,
+    or the first ``limit`` of the ranking) that is not on it yet, and bring the points of
+    every department item up to date. Returns the number of items added."""
     _require(meeting, "planned", doing=N_("Building the agenda"))
-    present = {_key(i.kind, i.subject_type, i.subject_id) for i in meeting.agenda_items}
+    ranked = candidates(today, t, meeting=meeting)
+    by_dept = {c.department_id: c for c in ranked}
+    if department_ids is None:
+        department_ids = default_choice(ranked, limit)
+    chosen = [c for c in ranked if c.department_id in set(department_ids)]
+    present = {i.department_id: i for i in meeting.agenda_items if i.kind == "department"}
+    # Department items first, in the order of the ranking; free items keep their place after.
     position = max((i.position for i in meeting.agenda_items), default=-1) + 1
     added = 0
-    for c in agenda_candidates(meeting, today, t):
-        key = _key(c["kind"], c["subject_type"], c["subject_id"])
-        if key in present:
+    for c in chosen:
+        if c.department_id in present:
             continue
-        present.add(key)
-        meeting.agenda_items.append(AgendaItem(
-            position=position, kind=c["kind"], title=c["title"][:500], details=c["details"],
-            department_id=c["department_id"], subject_type=c["subject_type"],
-            subject_id=c["subject_id"]))
+        item = AgendaItem(position=position, kind="department", title=c.name[:500],
+                          details="", department_id=c.department_id,
+                          subject_type="department", subject_id=c.department_id)
+        meeting.agenda_items.append(item)
+        present[c.department_id] = item
         position += 1
         added += 1
+    for dept_id, item in present.items():
+        c = by_dept.get(dept_id)
+        item.snapshot = _item_snapshot(c, today) if c else {
+            "findings": [], "total": 0, "critical": 0, "most_late": 0, "as_of": today.isoformat()}
+    meeting.left_off = left_off(meeting, ranked)
     db.session.flush()
     return added
 
 
 def refresh_agenda(meeting, user, today, t):
-    added = build_agenda(meeting, today, t)
-    audit.record("refresh_agenda", "review_meeting", meeting.id, {"added": added}, user=user)
+    """Bring the points of the agenda's departments and the count of what is left off up to
+    date (the departments on it stay the Secretary's choice)."""
+    build_agenda(meeting, today, t, department_ids=[])
+    audit.record("refresh_agenda", "review_meeting", meeting.id,
+                 {"left_off": {k: v for k, v in meeting.left_off.items() if k != "ids"}},
+                 user=user)
+    return 0
+
+
+def add_departments(meeting, department_ids, user, today, t):
+    """Put departments left off on the agenda after all."""
+    added = build_agenda(meeting, today, t, department_ids=department_ids)
+    audit.record("add_departments", "review_meeting", meeting.id,
+                 {"departments": sorted(department_ids), "added": added}, user=user)
     return added
 
 
@@ -253,20 +359,47 @@ def _renumber(meeting):
 # --- Held: the agenda frozen ----------------------------------------------------------------
 
 
+def held_refusal(meeting, today):
+    """Why the meeting cannot be marked held today (words), or None."""
+    if meeting.status != "planned":
+        return _("%(doing)s is not possible: the meeting is %(status)s.",
+                 doing=_("Marking the meeting held"), status=label(meeting.status).lower())
+    if meeting.meeting_date > today:
+        return _("The meeting is dated %(day)s: it can be marked held on that day or after, "
+                 "not before.", day=meeting.meeting_date.strftime("%d-%m-%Y"))
+    return None
+
+
 def mark_held(meeting, user, today, t):
-    """The meeting took place: its agenda is frozen with the state of each subject today."""
-    _require(meeting, "planned", doing=N_("Marking the meeting held"))
-    states = _subject_states(meeting.agenda_items, today, t)
+    """The meeting took place: its agenda is frozen with the state of each subject today
+    (a department item keeps its points as discussed)."""
+    refusal = held_refusal(meeting, today)
+    if refusal:
+        raise ValidationError({"_": [refusal]})
+    dept_items = [i for i in meeting.agenda_items if i.kind == "department"]
+    found = department_findings(today, t, meeting=meeting,
+                                department_ids=[i.department_id for i in dept_items]) \
+        if dept_items else {}
+    ranked = candidates(today, t, meeting=meeting)
+    states = _subject_states([i for i in meeting.agenda_items if i.kind != "department"],
+                             today, t)
     dept_names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
     for item in meeting.agenda_items:
+        if item.kind == "department":
+            findings = sorted(found.get(item.department_id, []), key=_finding_order)
+            c = Candidate(item.department_id, dept_names.get(item.department_id, ""), findings)
+            item.snapshot = {**_item_snapshot(c, today), "held": True}
+            continue
         item.snapshot = {
             "title": item.title,
             "details": item.details,
             "kind": item.kind,
             "department": dept_names.get(item.department_id),
             "as_of": today.isoformat(),
+            "held": True,
             **states.get((item.subject_type, item.subject_id), {}),
         }
+    meeting.left_off = left_off(meeting, ranked)
     meeting.status = "held"
     meeting.held_at = utcnow()
     db.session.flush()
@@ -345,6 +478,46 @@ def record_minutes(item, text, user):
     if before != item.minutes:
         audit.record("record_minutes", "agenda_item", item.id,
                      {"minutes": [before, item.minutes]}, user=user)
+
+
+def record_meeting_minutes(meeting, *, minutes, decisions, user, version=None):
+    """The one save of a meeting's minutes: ``minutes`` maps agenda item ids to their text,
+    ``decisions`` is a list of dicts (``item``, ``text``, ``department_id``,
+    ``responsible_officer``, ``due_date``) to add. ``version`` is the meeting's version the
+    form was read at: a stale one raises ``ConflictError`` and nothing is saved."""
+    if meeting.status == "minutes_final":
+        raise ValidationError({"minutes": [
+            _("The minutes are final: record a correction as an amendment.")]})
+    _require(meeting, "held", doing=N_("Recording minutes"))
+    check_version(meeting, version)
+    read_version = meeting.version
+    items = {i.id: i for i in meeting.agenda_items}
+    changed = 0
+    for item_id, text in minutes.items():
+        item = items.get(item_id)
+        if item is None or (text or "") == (item.minutes or ""):
+            continue
+        audit.record("record_minutes", "agenda_item", item.id,
+                     {"minutes": [item.minutes, text or ""]}, user=user)
+        item.minutes = text or ""
+        changed += 1
+    added = [add_decision(d["item"], text=d["text"], department_id=d["department_id"],
+                          responsible_officer=d.get("responsible_officer"),
+                          due_date=d["due_date"], user=user) for d in decisions]
+    if changed or added:
+        # The meeting's version moves with its minutes: a second form read before this save
+        # gets a conflict instead of overwriting it.
+        from sqlalchemy.orm.attributes import flag_modified
+        flag_modified(meeting, "title")
+        flush_versioned(meeting, read_version)
+    return changed, len(added)
+
+
+def finalise_summary(meeting):
+    """What finalising locks: ``(items with minutes, items without, decisions)``."""
+    with_minutes = [i for i in meeting.agenda_items if (i.minutes or "").strip()]
+    without = [i for i in meeting.agenda_items if not (i.minutes or "").strip()]
+    return with_minutes, without, list(meeting.action_items)
 
 
 def add_decision(item, *, text, department_id, responsible_officer, due_date, user):
@@ -503,3 +676,110 @@ def atr_rows(today, *, meeting=None, department_ids=None, status=None):
                days_overdue=overdue)
         for ai, dept, m_title, m_date, overdue in rows
     ]
+
+
+# --- Words for the findings (at display time, in the reader's language) ---------------------
+
+
+def _day(iso):
+    """'15-03-2026' from a stored ISO date."""
+    if not iso:
+        return ""
+    return date.fromisoformat(str(iso)[:10]).strftime("%d-%m-%Y")
+
+
+def finding_subject(f):
+    """The subject of a finding as its users know it."""
+    kind = f.get("kind")
+    if kind in ("overdue", "stale"):
+        return f"{f.get('code', '')} · {f.get('title', '')}"
+    if kind == "bottleneck":
+        return f.get("title", "")
+    if kind == "atr":
+        return f.get("text", "")
+    if kind == "plan":
+        return _("Action plan")
+    return ""
+
+
+def finding_sentence(f):
+    """The state of a finding as a sentence: 'Overdue by 264 days — due 15-03-2026, 0 % done,
+    not started'."""
+    kind = f.get("kind")
+    if kind == "overdue":
+        return _("Overdue by %(days)d days — due %(due)s, %(percent)d %% done, %(status)s",
+                 days=f.get("late") or 0, due=_day(f.get("due")), percent=f.get("percent") or 0,
+                 status=label(f.get("status", "")).lower())
+    if kind == "bottleneck":
+        text = _("Open %(age)d days, %(late)d past its time limit of %(sla)d days — "
+                 "severity %(severity)s",
+                 age=f.get("age") or 0, late=f.get("late") or 0, sla=f.get("sla") or 0,
+                 severity=label(f.get("severity", "")).lower())
+        if f.get("action_by"):
+            text += "; " + _("action by %(who)s", who=f["action_by"])
+        return text
+    if kind == "stale":
+        return _("No update for %(days)d days — last on %(day)s, %(percent)d %% done",
+                 days=f.get("days") or 0, day=_day(f.get("updated")),
+                 percent=f.get("percent") or 0)
+    if kind == "plan":
+        if f.get("state") == "returned":
+            if f.get("reviewed"):
+                return _("Returned for changes on %(day)s, not submitted again",
+                         day=_day(f["reviewed"]))
+            return _("Returned for changes, not submitted again")
+        return _("No action plan submitted")
+    if kind == "atr":
+        text = _("Decided at “%(meeting)s” on %(day)s", meeting=f.get("meeting", ""),
+                 day=_day(f.get("meeting_date")))
+        if f.get("late"):
+            text += " — " + _("overdue by %(days)d days, due %(due)s", days=f["late"],
+                              due=_day(f.get("due")))
+        else:
+            text += " — " + _("due %(due)s", due=_day(f.get("due")))
+        if f.get("officer"):
+            text += "; " + _("responsible: %(who)s", who=f["officer"])
+        return text
+    return ""
+
+
+def finding_line(f):
+    """'FISH-08 · Online fishing licence: Overdue by 264 days — due 15-03-2026, …'."""
+    return f"{finding_subject(f)}: {finding_sentence(f)}"
+
+
+def finding_kind_label(kind):
+    return _(FINDING_KIND_LABELS.get(kind, kind))
+
+
+def finding_short_label(kind):
+    return _(FINDING_SHORT_LABELS.get(kind, kind))
+
+
+def item_summary(snapshot):
+    """'3 critical · most late 264 days · 12 findings' for a department item."""
+    snapshot = snapshot or {}
+    parts = []
+    if snapshot.get("critical"):
+        parts.append(ngettext("%(num)d critical", "%(num)d critical", snapshot["critical"]))
+    if snapshot.get("most_late"):
+        parts.append(_("up to %(days)d days past the time limit", days=snapshot["most_late"]))
+    parts.append(ngettext("%(num)d finding", "%(num)d findings", snapshot.get("total") or 0))
+    return " · ".join(parts)
+
+
+def legacy_sentence(snapshot):
+    """The 'As discussed' state of an item of the older kinds (one subject), as a sentence."""
+    snapshot = snapshot or {}
+    parts = []
+    if snapshot.get("status"):
+        parts.append(_("status: %(status)s", status=label(snapshot["status"]).lower()))
+    if snapshot.get("percent_complete") is not None:
+        parts.append(_("%(percent)d %% done", percent=snapshot["percent_complete"]))
+    if snapshot.get("due_date"):
+        parts.append(_("due %(due)s", due=_day(snapshot["due_date"])))
+    if snapshot.get("days_overdue"):
+        parts.append(_("overdue by %(days)d days", days=snapshot["days_overdue"]))
+    if snapshot.get("age_days") is not None:
+        parts.append(_("open %(days)d days", days=snapshot["age_days"]))
+    return ", ".join(parts)
