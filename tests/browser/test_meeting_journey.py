@@ -109,6 +109,21 @@ def test_the_secretary_runs_a_review_meeting_end_to_end(page, review):
     text = "\n".join(str(v) for row in wb["Minutes"].iter_rows(values_only=True) for v in row
                      if v is not None)
     assert "The department explained the delay." in text and "Finish the online licence" in text
+
+    # The signed, scanned copy goes back on the meeting: a PDF is attached and listed; a file
+    # that is not a PDF is refused, whatever its name.
+    meeting_url = page.url.split("#")[0]
+    page.get_by_label("Signed minutes (PDF)").set_input_files(files=[{
+        "name": "minutes-signed.pdf", "mimeType": "application/pdf", "buffer": b"<html>no</html>"}])
+    page.get_by_role("button", name="Attach the signed copy").click()
+    expect(page.locator("main")).to_contain_text("PDF")
+    page.goto(meeting_url)
+    page.get_by_label("Signed minutes (PDF)").set_input_files(files=[{
+        "name": "minutes-signed.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}])
+    page.get_by_role("button", name="Attach the signed copy").click()
+    expect(page.locator("#signed-minutes-title + ul, section[aria-labelledby=signed-minutes-title]")
+           .first).to_contain_text("minutes-signed.pdf")
     release()
     assert db.session.execute(db.select(ActionItem)).scalar_one().responsible_officer == \
         "Director Fisheries"
