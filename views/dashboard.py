@@ -260,7 +260,7 @@ def _milestone_query(filters, today, t):
     planned = _month_arg("planned")
     done = _month_arg("done")
     milestone_id = _int_arg("milestone")
-    dates = not (planned or done or request.args.get("due_soon"))
+    dates = not (planned or done or request.args.get("due_soon") or request.args.get("upcoming"))
     conds = dash.milestone_scope(filters, dates=dates)
     labels = []
     if health:
@@ -295,6 +295,8 @@ def _milestone_query(filters, today, t):
                        _l("due so far (completed or overdue)")),
         "due_soon": (dash.due_by_sql(today, dash.DUE_SOON_DAYS),
                      _l("overdue or due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
+        "upcoming": (rules.due_soon_sql(today, dash.DUE_SOON_DAYS),
+                     _l("due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
     }
     for name, (condition, label) in flags.items():
         if request.args.get(name):
