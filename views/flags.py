@@ -215,6 +215,17 @@ def detail_facts(flag):
     return facts
 
 
+def flag_due_date(flag):
+    """The due date stored with a flag about something overdue (a date), else None."""
+    from datetime import date
+
+    value = flag.details.get("due_date") if isinstance(flag.details, dict) else None
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
 DEPARTMENT_FLAGS_SHOWN = 5
 
 

@@ -17,7 +17,7 @@ from tracker.operations import plans as plan_ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, can, visible_department_ids
 from tracker.settings import thresholds
-from views.flags import flag_subject
+from views.flags import flag_due_date, flag_subject
 from views.workflow_forms import ReviewForm
 
 bp = Blueprint("home", __name__)
@@ -42,8 +42,10 @@ def _overview(today):
 
 
 def _flag_rows(listed):
-    """Flag rows ``(flag, code, name)`` with their subject: ``(flag, code, name, subject, url)``."""
-    listed.rows = [(f, code, name, *flag_subject(f, code)) for f, code, name in listed.rows]
+    """Flag rows ``(flag, code, name)`` with their subject and due date: ``(flag, code, name,
+    subject, url, due)``."""
+    listed.rows = [(f, code, name, *flag_subject(f, code), flag_due_date(f))
+                   for f, code, name in listed.rows]
     return listed
 
 
