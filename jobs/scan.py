@@ -93,8 +93,10 @@ class FlagRule:
 
 def flag_rules(today: date, t: Thresholds):
     """The kinds of flag, each with its rule from ``tracker.rules``."""
+    # The label names the subject as people know it ("FISH-08 · Online fishing licence"):
+    # the flag lists, the inbox and the e-mail show it as it is.
     milestone_details = _details(
-        label=Milestone.code + " " + Milestone.title, due_date=Milestone.due_date
+        label=Milestone.code + " · " + Milestone.title, due_date=Milestone.due_date
     )
     milestone_escalation = rules.overdue_escalation_sql(Milestone.due_date, today, t)
     item_escalation = rules.overdue_escalation_sql(ActionItem.due_date, today, t)

@@ -234,11 +234,11 @@ def test_downloads_follow_the_filters_and_permissions(known, as_user):
 def test_nodal_officer_sees_their_department_flags_and_due_soon(known, as_user):
     today, k = known
     factories.flag(kind="milestone_at_risk", subject_id=k.milestones["m9"].id,
-                   department=k.pwd, severity="critical", details={"title": "Road permits late"})
+                   department=k.pwd, severity="critical", details={"label": "M9 · Road permits late"})
     factories.flag(kind="milestone_overdue", subject_id=k.milestones["m3"].id,
-                   department=k.health, details={"title": "Not mine"})
+                   department=k.health, details={"label": "Not mine"})
     cleared = factories.flag(kind="website_stale", subject_type="asset", subject_id=1,
-                             department=k.pwd, details={"title": "Already cleared"})
+                             department=k.pwd, details={"label": "Already cleared"})
     cleared.cleared_at = cleared.raised_at
     db.session.commit()
     client = as_user(factories.user("nodal", department=k.pwd))
@@ -248,7 +248,10 @@ def test_nodal_officer_sees_their_department_flags_and_due_soon(known, as_user):
     tile = html.split('data-tile="milestones-at_risk"')[1].split("</li>")[0]
     assert '<span class="tile-number">1</span>' in tile
     flags = texts(page.tables["table-flags"])
-    assert len(flags) == 2 and flags[1][0] == "Milestone at risk" and "Road permits late" in flags[1]
+    assert len(flags) == 2 and flags[1][:2] == ["M9 · Road permits late", "Milestone at risk"]
+    assert f'href="/milestones/{k.milestones["m9"].id}#update-title"' in html
+    # A milestone's link is its own page, not the records list of one.
+    assert f'href="/milestones/{k.milestones["m8"].id}"' in html and "milestone=" not in html
     assert "Not mine" not in html and "Already cleared" not in html
     soon = texts(page.tables["table-due-soon"])
     assert [r[0] for r in soon[1:]] == ["M8"]  # due in 20 days; m9 is due in 90
@@ -325,3 +328,20 @@ def test_signed_out_users_are_sent_to_sign_in(client, app):
     assert client.get("/dashboard/").status_code == 302
     assert client.get("/dashboard/records").status_code == 302
     assert client.get("/dashboard/health.csv").status_code == 302
+
+
+def test_nodal_due_list_holds_the_overdue_too(app, as_user):
+    today = clock.today()
+    dept = factories.department("pwd", name="Public Works")
+    plan = factories.plan(department=dept, status="approved")
+    factories.milestone(plan=plan, code="P-1", today=today, start_date=today - timedelta(days=90),
+                        due_date=today - timedelta(days=19))
+    factories.milestone(plan=plan, code="P-2", today=today, due_date=today + timedelta(days=200))
+    client = as_user(factories.user("nodal", department=dept))
+    page = parse(_get(client, "/dashboard/").get_data(as_text=True))
+    soon = texts(page.tables["table-due-soon"])
+    assert [r[0] for r in soon[1:]] == ["P-1"]  # overdue: not "0 of 0"
+    records = _get(client, "/dashboard/records?due_soon=1").get_data(as_text=True)
+    assert "P-1" in records and "P-2" not in records
+    records = _get(client, "/dashboard/records?upcoming=1").get_data(as_text=True)
+    assert "P-1" not in records

@@ -391,9 +391,17 @@ def timeline(f: Filters, today: date, t, limit=TIMELINE_LIMIT):
     return _milestone_rows(where, today, t, limit), _count(where)
 
 
+def due_by_sql(today: date, days: int):
+    """Open and due by ``days`` days from today: the overdue ones too. (A list of what is
+    due soon that leaves out what is already late read "0 of 0" to a nodal officer with two
+    milestones overdue.)"""
+    return sa.and_(rules.open_sql(), Milestone.due_date <= rules._d(today + timedelta(days=days)))
+
+
 def due_soon(f: Filters, today: date, t, days=DUE_SOON_DAYS, limit=DUE_SOON_LIMIT):
-    """Open milestones due in the next ``days`` days, earliest first, and their total."""
-    where = [rules.due_soon_sql(today, days), *milestone_scope(f, dates=False)]
+    """Open milestones overdue or due in the next ``days`` days, earliest (most overdue)
+    first, and their total."""
+    where = [due_by_sql(today, days), *milestone_scope(f, dates=False)]
     return _milestone_rows(where, today, t, limit), _count(where)
 
 

@@ -26,6 +26,7 @@ from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 from views.list_export import ListColumn, export_format, export_list
 from views.sorting import Sort, column
+from views.flags import flag_subject
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -101,11 +102,16 @@ def _filters(form, departments, today):
 
 def _linker(filters, endpoint="dashboard.records"):
     """``link(**args)``: the records page for the current filters plus ``args`` (a list
-    value repeats the argument). Called for every bar and number, so it encodes cheaply."""
+    value repeats the argument); ``link(milestone=id)`` is that milestone's own page. Called
+    for every bar and number, so it encodes cheaply."""
     base = url_for(endpoint)
     current = filters.args()
+    milestone_page = url_for("milestones.show", milestone_id=0).rsplit("/", 1)[0] + "/"
 
     def link(**extra):
+        if extra.keys() == {"milestone"}:
+            # One milestone: its own page, where it is updated, not a list of one record.
+            return f"{milestone_page}{int(extra['milestone'])}"
         args = {k: v for k, v in current.items() if k not in extra}
         args.update(extra)
         pairs = []
@@ -157,13 +163,15 @@ def index():
     if current_user.role == "nodal":
         ov = dash.overview(departments, filters, today, t, sections=("health", "timeline"))
         flags, flags_total = dash.open_flags(filters)
+        code = filters.department.code
+        flags = [(f, *flag_subject(f, code)) for f in flags]
         soon, soon_total = dash.due_soon(filters, today, t)
         services = dash.service_totals(dash.psga_services(filters), ov.departments)
         bottlenecks = dash.bottleneck_stats(filters, today)
         timeline = charts.timeline_chart(ov, link, names)
         soon_chart = charts.timeline_chart(
             ov, link, names, name="due-soon", rows=soon, total=soon_total,
-            caption=str(_l("Due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
+            caption=str(_l("Overdue or due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
         )
         return render_template(
             "dashboard/nodal.html", form=form, ov=ov, today=today, filters=filters,
@@ -254,7 +262,7 @@ def _milestone_query(filters, today, t):
     planned = _month_arg("planned")
     done = _month_arg("done")
     milestone_id = _int_arg("milestone")
-    dates = not (planned or done or request.args.get("due_soon"))
+    dates = not (planned or done or request.args.get("due_soon") or request.args.get("upcoming"))
     conds = dash.milestone_scope(filters, dates=dates)
     labels = []
     if health:
@@ -287,7 +295,9 @@ def _milestone_query(filters, today, t):
         "on_time": (rules.completed_on_time_sql(), _l("completed on time")),
         "due_so_far": (sa.and_(rules.due_so_far_sql(today), Milestone.status != "dropped"),
                        _l("due so far (completed or overdue)")),
-        "due_soon": (rules.due_soon_sql(today, dash.DUE_SOON_DAYS),
+        "due_soon": (dash.due_by_sql(today, dash.DUE_SOON_DAYS),
+                     _l("overdue or due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
+        "upcoming": (rules.due_soon_sql(today, dash.DUE_SOON_DAYS),
                      _l("due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
     }
     for name, (condition, label) in flags.items():

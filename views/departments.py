@@ -11,6 +11,7 @@ from tracker.operations.milestones import revision_count_sql
 from views.sorting import Sort, column
 from tracker.permissions import authorize
 from tracker.settings import thresholds
+from views.flags import department_flags
 
 bp = Blueprint("departments", __name__, url_prefix="/departments")
 PAGE_SIZE = 50  # milestones per page: a department can have a thousand
@@ -90,8 +91,10 @@ def show(code):
     def page_url(n):
         return url_for("departments.show", code=department.code, **args, page=n)
 
+    flag_counts, flags_total, worst_flags = department_flags(department)
     return render_template(
         "departments/show.html", department=department, plan=plan, rows=rows, today=today,
+        flag_counts=flag_counts, flags_total=flags_total, worst_flags=worst_flags,
         url_for_milestone=milestone_url, open_bottlenecks=open_bottlenecks,
         page=page, pages=pages, page_url=page_url, sort=sort,
     )

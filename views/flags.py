@@ -1,5 +1,8 @@
 """The flags the scan raised: a filterable list, one flag's page, and each department's
-open flags on its own page (``department_open_flags`` in templates)."""
+open flags on its own page (counts by kind and the most severe few, ``department_flags``).
+
+``flag_subject(flag)`` names what a flag is about and where it is acted on; every page,
+the inbox and the e-mail name flags through it."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
@@ -67,19 +70,43 @@ class FlagFilterForm(Form):
                                ("all", _("Open and cleared"))]
 
 
-def subject_url(flag, department_code=None):
-    """The page of the flag's subject when the app has one; else its department's page."""
+def subject_url(flag, department_code=None, external=False):
+    """The page where the flag's subject is acted on when the app has one (a milestone's
+    update form, the bottleneck, the action item, the website; the action plan of a
+    department without one); else its department's page, else None."""
     if flag.subject_type == "department" and department_code:
-        return url_for("departments.show", code=department_code)
+        return url_for("plans.show", code=department_code, _external=external)
     endpoint = SUBJECT_ENDPOINTS.get(flag.subject_type)
     if endpoint is not None:
+        anchor = "update-title" if flag.subject_type == "milestone" else None
         try:
-            return url_for(endpoint[0], **{endpoint[1]: flag.subject_id})
+            return url_for(endpoint[0], **{endpoint[1]: flag.subject_id}, _anchor=anchor,
+                           _external=external)
         except BuildError:
             pass
     if department_code:
-        return url_for("departments.show", code=department_code)
+        return url_for("departments.show", code=department_code, _external=external)
     return None
+
+
+def subject_name(flag):
+    """The flag's subject as people know it: "FISH-08 · Online fishing licence", a
+    bottleneck's title, an action item's text, a website's or department's name (stored
+    with the flag when the scan raised it). The kind of flag when nothing was stored."""
+    label = (flag.details or {}).get("label") if isinstance(flag.details, dict) else None
+    if label:
+        return label
+    return _(rules.FLAG_KIND_LABELS.get(flag.kind, flag.kind))
+
+
+def flag_subject(flag, department_code=None, external=False):
+    """``(name, url)`` of what ``flag`` is about: its name as people know it and the page
+    where it is acted on (None when there is none). No query: the name was stored with the
+    flag; pass the department's code for department-level flags (``flag.department.code``
+    is loaded otherwise). ``external=True`` gives absolute addresses, for e-mail."""
+    if department_code is None and flag.subject_type == "department" and flag.department_id:
+        department_code = flag.department.code if flag.department is not None else None
+    return subject_name(flag), subject_url(flag, department_code, external=external)
 
 
 def _visible(query):
@@ -128,7 +155,7 @@ def index():
         columns = [
             ListColumn(_("Flag"), lambda r: _(rules.FLAG_KIND_LABELS.get(r[0].kind, r[0].kind)),
                        width=24),
-            ListColumn(_("About"), lambda r: r[0].details.get("label"), "wrap", 40),
+            ListColumn(_("About"), lambda r: flag_subject(r[0], r[1])[0], "wrap", 40),
             ListColumn(_("Department"), lambda r: r[2], width=26),
             ListColumn(_("Severity"), lambda r: _(rules.FLAG_SEVERITY_LABELS[r[0].severity]),
                        width=10),
@@ -153,7 +180,7 @@ def index():
         "flags/index.html",
         sort=sort,
         form=form,
-        rows=[(flag, code, name, subject_url(flag, code)) for flag, code, name in rows],
+        rows=[(flag, code, name, *flag_subject(flag, code)) for flag, code, name in rows],
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
@@ -173,18 +200,83 @@ def show(flag_id):
         abort(404)
     flag, code, name = row
     authorize("read", flag)
+    subject, link = flag_subject(flag, code)
     return render_template("flags/show.html", flag=flag, department_code=code,
-                           department_name=name, subject_link=subject_url(flag, code))
+                           department_name=name, subject=subject, subject_link=link,
+                           facts=detail_facts(flag))
 
 
-@bp.app_template_global()
-def department_open_flags(department_id):
-    """The open flags of one department, most severe first (one query)."""
-    return db.session.execute(
-        sa.select(Flag)
-        .where(Flag.department_id == department_id, Flag.cleared_at.is_(None))
-        .order_by(SEVERITY_ORDER, ESCALATION_ORDER, Flag.raised_at.desc(), Flag.id)
+# What the scan stored with a flag, shown on its page: (key, words, kind of value). The ids
+# it keeps for the app's own use (milestone_id, meeting_id) and the label are not shown.
+DETAIL_FACTS = (
+    ("due_date", _l("Due date"), "date"),
+    ("severity", _l("Severity of the bottleneck"), "label"),
+    ("raised_on", _l("Raised on"), "date"),
+    ("valid_until", _l("Certificate valid until"), "date"),
+    ("last_content_update", _l("Content last updated"), "date"),
+    ("url", _l("Address"), "url"),
+)
+
+
+def detail_facts(flag):
+    """``[(words, text, href)]`` of the details stored with ``flag``, in words and
+    DD-MM-YYYY dates."""
+    from datetime import date
+
+    from tracker.i18n import label
+    from tracker.templating import format_date
+
+    details = flag.details if isinstance(flag.details, dict) else {}
+    facts = []
+    for key, words, kind in DETAIL_FACTS:
+        value = details.get(key)
+        if value in (None, ""):
+            continue
+        href = None
+        if kind == "date":
+            try:
+                text = format_date(date.fromisoformat(str(value)[:10]))
+            except ValueError:
+                text = str(value)
+        elif kind == "label":
+            text = label(value)
+        else:
+            text = str(value)
+            href = text if text.startswith(("https://", "http://")) else None
+        facts.append((words, text, href))
+    return facts
+
+
+def flag_due_date(flag):
+    """The due date stored with a flag about something overdue (a date), else None."""
+    from datetime import date
+
+    value = flag.details.get("due_date") if isinstance(flag.details, dict) else None
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+DEPARTMENT_FLAGS_SHOWN = 5
+
+
+def department_flags(department, limit=DEPARTMENT_FLAGS_SHOWN):
+    """A department's open flags for its page: ``(counts, total, most_severe)`` where
+    ``counts`` is ``[(kind, n)]`` (most first) and ``most_severe`` the first ``limit`` flags
+    as ``(flag, name, url)``, most severe first. Two queries, whatever the number of flags."""
+    open_flags = (Flag.department_id == department.id, Flag.cleared_at.is_(None))
+    counts = db.session.execute(
+        sa.select(Flag.kind, sa.func.count()).where(*open_flags)
+        .group_by(Flag.kind).order_by(sa.func.count().desc(), Flag.kind)
+    ).all()
+    worst = db.session.execute(
+        sa.select(Flag).where(*open_flags)
+        .order_by(SEVERITY_ORDER, ESCALATION_ORDER, Flag.raised_at.desc(), Flag.id.desc())
+        .limit(limit)
     ).scalars().all()
+    return ([(kind, int(n)) for kind, n in counts], sum(int(n) for _k, n in counts),
+            [(f, *flag_subject(f, department.code)) for f in worst])
 
 
 @bp.record_once

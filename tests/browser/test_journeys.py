@@ -41,6 +41,8 @@ def test_secretary_signs_in_sees_every_department_and_opens_one(page, roadmap):
     expect(page).to_have_url(re.compile(r"/sign-in"))  # the home page needs a signed-in user
     check_a11y(page)
     sign_in(page, roadmap["secretary"])
+    expect(page.locator("h1")).to_have_text("Your work")  # the Secretary's work list
+    page.get_by_role("link", name="Overview of all departments").click()
     expect(page.locator("h1")).to_have_text("Roadmap overview")
     table = page.locator("main table")
     expect(table.locator("caption")).to_have_text("Departments, their action plans and milestones")
@@ -79,11 +81,10 @@ def test_nodal_officer_signs_in_by_keyboard_alone_and_sees_their_department(page
     page.keyboard.press("Tab")
     page.keyboard.type(factories.PASSWORD)
     page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text("Health & Family Welfare")
-    expect(page.locator("main table tbody tr")).to_have_count(1)  # their department only
+    expect(page.locator("h1")).to_have_text("Your work: Health & Family Welfare")
     check_a11y(page)
     stops = check_keyboard(page)
-    link = next(i for i, s in enumerate(stops) if s["text"] == "Health & Family Welfare"
+    link = next(i for i, s in enumerate(stops) if s["text"] == "All milestones of the department"
                 and s["inMain"])
     page.goto("/")
     for _ in range(link + 1):
@@ -107,6 +108,7 @@ def test_language_switch_to_hindi_is_remembered_and_switches_back(page, roadmap)
     check_a11y(page)
     sign_in(page, roadmap["secretary"])
     expect(page.locator("html")).to_have_attribute("lang", "hi")
+    page.goto("/overview")
     expect(page.locator("h1")).to_have_text("रोडमैप का सारांश")
     page.get_by_role("link", name="Health & Family Welfare").click()  # data stays as entered
     expect(page.locator("html")).to_have_attribute("lang", "hi")
@@ -118,7 +120,7 @@ def test_language_switch_to_hindi_is_remembered_and_switches_back(page, roadmap)
     expect(page).to_have_url(re.compile(r"/departments/health$"))  # back where they were
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("main")).to_contain_text("Milestones")
-    page.goto("/")
+    page.goto("/overview")
     expect(page.locator("h1")).to_have_text("Roadmap overview")
 
 

@@ -104,9 +104,9 @@ def health(app, today):
 def test_nodal_officer_records_a_revision_and_raises_a_bottleneck_on_an_overdue_milestone(
         page, health, today):
     sign_in(page, health["nodal"])
-    expect(page.locator("h1")).to_have_text("Health & Family Welfare")
+    expect(page.locator("h1")).to_have_text("Your work: Health & Family Welfare")
     checked(page, "nodal-home")
-    page.locator("main").get_by_role("link", name="Health & Family Welfare").click()
+    page.locator("main").get_by_role("link", name="All milestones of the department").click()
     expect(page).to_have_url(re.compile(r"/departments/health$"))
     late_row = page.locator("main tr", has_text="Birth certificates online")
     expect(late_row).to_contain_text("Overdue")

@@ -119,7 +119,7 @@ def test_flags_raised_for_the_right_subjects(world):
     overdue = flags[("milestone_overdue", "milestone", world["overdue"].id)]
     assert overdue.department_id == world["health"].id
     assert overdue.raised_at == NOW
-    assert overdue.details["label"] == f"{world['overdue'].code} {world['overdue'].title}"
+    assert overdue.details["label"] == f"{world['overdue'].code} · {world['overdue'].title}"
     assert overdue.details["due_date"] == days(-3).isoformat()
     assert flags[("certificate_expired", "digital_asset", world["cert_expired"].id)].severity == "critical"
     assert flags[("website_down", "digital_asset", world["down_site"].id)].severity == "critical"

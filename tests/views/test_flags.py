@@ -98,3 +98,61 @@ def test_flags_page_query_count_does_not_grow(app, as_user, count_queries):
 
 def test_flags_page_needs_sign_in(client):
     assert client.get("/flags/").status_code == 302
+
+
+def test_flag_subject_names_the_subject_and_links_where_it_is_acted_on(app):
+    from views.flags import flag_subject
+
+    dept = factories.department("fish", name="Fisheries")
+    cases = [
+        (factories.flag("milestone_overdue", "milestone", 7, department=dept,
+                        details={"label": "FISH-08 · Online fishing licence"}),
+         "FISH-08 · Online fishing licence", "/milestones/7#update-title"),
+        (factories.flag("bottleneck_past_sla", "bottleneck", 8, department=dept,
+                        details={"label": "Funds not released"}),
+         "Funds not released", "/bottlenecks/8"),
+        (factories.flag("action_item_overdue", "action_item", 9, department=dept,
+                        details={"label": "Publish the licence form"}),
+         "Publish the licence form", "/meetings/action-items/9"),
+        (factories.flag("no_submitted_plan", "department", dept.id, department=dept,
+                        details={"label": "Fisheries"}),
+         "Fisheries", "/departments/fish/plan"),
+        (factories.flag("milestone_stale", "milestone", 10, department=dept, details={}),
+         "Milestone not updated", "/milestones/10#update-title"),
+    ]
+    with app.test_request_context():
+        for flag, name, url in cases:
+            assert flag_subject(flag) == (name, url)
+        name, url = flag_subject(cases[0][0], external=True)
+        assert url.startswith("http") and url.endswith("/milestones/7#update-title")
+
+
+def test_flag_page_shows_its_details_in_words_without_ids(app, as_user):
+    dept = factories.department("fish", name="Fisheries")
+    flag = factories.flag("action_item_overdue", "action_item", 9, department=dept,
+                          details={"label": "Publish the licence form", "due_date": "2026-11-02",
+                                   "meeting_id": 4242})
+    html = as_user(factories.user("viewer")).get(f"/flags/{flag.id}").get_data(as_text=True)
+    assert "Action item overdue: Publish the licence form" in html
+    assert "02-11-2026" in html and "2026-11-02" not in html
+    assert "4242" not in html and "Meeting id" not in html
+
+
+def test_department_page_counts_flags_by_kind_and_shows_the_most_severe_five(app, as_user):
+    dept = factories.department("pwd", name="Public Works")
+    for i in range(8):
+        factories.flag("milestone_stale", "milestone", 100 + i, department=dept, severity="info",
+                       details={"label": f"PWD-{i:02d} · Quiet one"}, commit=False)
+    factories.flag("milestone_overdue", "milestone", 1, department=dept, severity="critical",
+                   details={"label": "PWD-05 · Online building permits"}, commit=False)
+    from tracker.extensions import db
+
+    db.session.commit()
+    html = as_user(factories.user("viewer")).get("/departments/pwd").get_data(as_text=True)
+    flags = html.split('id="department-flags-title"')[1].split("</section>")[0]
+    assert "Milestone not updated: 8" in flags and "Milestone overdue: 1" in flags
+    assert 'href="/flags/?department=pwd&amp;kind=milestone_stale"' in flags
+    assert flags.count("<tr>") == 5 + 1
+    assert flags.index("PWD-05 · Online building permits") < flags.index("Quiet one")
+    assert 'href="/milestones/1#update-title"' in flags
+    assert "All 9 open flags of the department" in flags

@@ -132,5 +132,5 @@ def test_flags_export(roadmap, as_user, app):
     client = as_user(roadmap)
     rows = _csv(client.get("/flags/?kind=milestone_overdue&format=csv"))
     assert rows[0][:2] == ["Flag", "About"]
-    assert sorted(r[1] for r in rows[1:]) == ["H-00 Overdue thing 0", "H-01 Overdue thing 1",
-                                              "H-02 Overdue thing 2"]
+    assert sorted(r[1] for r in rows[1:]) == ["H-00 · Overdue thing 0", "H-01 · Overdue thing 1",
+                                              "H-02 · Overdue thing 2"]
