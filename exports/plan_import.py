@@ -163,7 +163,8 @@ def _read_sheet(sheet, departments):
         if row_problems:
             problems.extend(row_problems)
             continue
-        cell = {h: c.value for h, c in cells.items()}
+        cell = dict.fromkeys(columns)  # an empty cell is not in the sheet's XML at all
+        cell.update((h, c.value) for h, c in cells.items())
 
         texts = {}
         for h in ("Department code", "Milestone code", "Title", "Description", "Owner",

@@ -141,3 +141,12 @@ def test_a_nodal_officers_upload_with_other_departments_gets_one_message(app, as
     assert messages[0].startswith("20 rows are services of other departments (Department 0, "
                                   "Department 1, Department 2 and 2 more)")
     assert "Download your own department's register" in messages[0]
+
+
+def test_an_empty_required_cell_is_named(app):
+    wb = load_workbook(io.BytesIO(_plan_workbook("XFD200")))
+    wb["Milestones"]["C5"] = None  # the title left empty: openpyxl writes no cell at all
+    out = io.BytesIO()
+    wb.save(out)
+    rows, problems = read_plan(out.getvalue(), {"health"})
+    assert [(p.row, p.column, p.message) for p in problems] == [(5, "C (Title)", "is required")]
