@@ -27,7 +27,7 @@ def test_good_sign_in_shows_home(client, auth):
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
     assert "Asha Secretary" in page
-    assert "Roadmap overview" in page
+    assert "Your work" in page  # the Secretary opens the app to a work list (views/home.py)
     assert db.session.get(User, user.id).last_login_at is not None
 
 

@@ -10,10 +10,18 @@ from tracker.auth import safe_next
 from tracker.extensions import db
 from tracker.operations import notifications as operations
 from views.flags import subject_url
+from views.sorting import Sort, column
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 PAGE_SIZE = 50
+SORT_COLUMNS = {
+    "subject": column(Notification.subject),
+    "date": column(sa.func.coalesce(Notification.digest_on, Notification.created_at),
+                   descending_first=True),
+    "state": column(Notification.read_at.is_not(None)),
+    "email": column(Notification.emailed_at, descending_first=True),
+}
 
 
 @bp.route("/")
@@ -29,6 +37,10 @@ def index():
     )
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
+    filters = {k: v for k, v in request.args.items() if k not in ("page", "sort")}
+    sort = Sort.from_args(request.args, SORT_COLUMNS, "-date",
+                          lambda value: url_for("notifications.index", **filters, sort=value),
+                          tiebreak=(Notification.created_at.desc(), Notification.id.desc()))
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(query.with_only_columns(Notification.id).subquery())
     ).scalar_one()
@@ -36,14 +48,15 @@ def index():
         (n, flag.cleared_at if flag else None, *operations.in_words(n, flag),
          (subject_url(flag, code) if flag is not None else None) or n.link, name)
         for n, flag, code, name in db.session.execute(
-            query.order_by(Notification.created_at.desc(), Notification.id.desc())
+            query.order_by(*sort.order_by())
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         ).all()
     ]
     return render_template(
         "notifications/index.html", rows=rows, total=total, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), unread_only=unread_only,
+        pages=max(1, -(-total // PAGE_SIZE)), unread_only=unread_only, sort=sort,
+        page_args={**filters, **({} if sort.is_default else {"sort": sort.value})},
     )
 
 

@@ -70,3 +70,33 @@ def test_inbox_query_count_does_not_grow(app, as_user, count_queries):
     db.session.commit()
     page_queries()
     assert page_queries() == few
+
+
+def test_the_inbox_sorts_by_its_columns_and_keeps_the_filter(app, as_user):
+    from datetime import datetime, timedelta
+
+    from models import Notification
+    from tests import factories
+    from tracker.extensions import db
+
+    user = factories.user("secretary")
+    at = datetime(2026, 12, 1, 9, 0)
+    for n, subject in enumerate(("Bravo item", "Alpha item", "Charlie item")):
+        db.session.add(Notification(user_id=user.id, event="flag_raised", subject=subject,
+                                    created_at=at + timedelta(hours=n)))
+    db.session.commit()
+    client = as_user(user)
+
+    def order(path):
+        page = client.get(path).get_data(as_text=True)
+        return [s for s in ("Alpha item", "Bravo item", "Charlie item")
+                if s in page] and sorted(("Alpha item", "Bravo item", "Charlie item"),
+                                         key=page.index)
+
+    assert order("/notifications/") == ["Charlie item", "Alpha item", "Bravo item"]  # newest
+    assert order("/notifications/?sort=subject") == ["Alpha item", "Bravo item", "Charlie item"]
+    assert order("/notifications/?sort=-subject&show=unread") == ["Charlie item", "Bravo item",
+                                                                   "Alpha item"]
+    page = client.get("/notifications/?sort=subject&show=unread").get_data(as_text=True)
+    assert 'aria-sort="ascending"' in page and "show=unread" in page
+    assert order("/notifications/?sort=nonsense") == ["Charlie item", "Alpha item", "Bravo item"]
