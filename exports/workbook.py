@@ -632,6 +632,7 @@ class Table:
         states = {i for i in texts if self.columns[i].kind == "state"}
         ws = self.ws
         append = ws.append
+        streamed = isinstance(ws, WriteOnlyWorksheet)
         n = 0
         row_idx = self.header_row
         for row in rows:
@@ -641,13 +642,27 @@ class Table:
                  for i in texts], text_widths)
             if height is not None:
                 set_row_height(ws, row_idx, height)
-            append([f(v) for f, v in zip(convert, row)])
+            values = [f(v) for f, v in zip(convert, row)]
+            if not streamed:
+                # The converters may hand out one reused cell per column (cheap on a streamed
+                # sheet, which writes and forgets it); an ordinary sheet keeps the cell it is
+                # given, so each row gets copies of its own.
+                values = [_own_cell(ws, v) if isinstance(v, Cell) else v for v in values]
+            append(values)
             n += 1
         last = self.header_row + max(n, 1)
         ws.auto_filter.ref = (
             f"A{self.header_row}:{get_column_letter(len(self.columns))}{last}"
         )
         return n
+
+
+def _own_cell(ws, cell):
+    """A fresh cell with ``cell``'s value, type and style, for an ordinary worksheet."""
+    copy = Cell(ws, row=1, column=1, style_array=StyleArray(cell._style))
+    copy._value = cell._value
+    copy.data_type = cell.data_type
+    return copy
 
 
 def generated_label(at: datetime) -> str:

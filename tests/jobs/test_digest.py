@@ -109,7 +109,7 @@ def test_the_scan_puts_each_flag_in_its_readers_inbox(roadmap):
     """No digest yet: the scan that raised the flags has put them in the inbox."""
     (health,) = inbox(roadmap["nodal_health"])
     code = roadmap["health_late"].code
-    assert health.subject == f"Milestone overdue: {code} Integrate birth certificates"
+    assert health.subject == f"Milestone overdue: {code} · Integrate birth certificates"
     assert health.event == "flag_raised" and health.read_at is None
     (pwd,) = inbox(roadmap["nodal_pwd"])
     assert "Online building permits" in pwd.subject
@@ -153,7 +153,9 @@ def test_digest_leads_each_reader_with_their_new_items(roadmap, smtp):
     text, html = body(health_mail, "plain"), body(health_mail, "html")
     assert "Integrate birth certificates" in text and "Integrate birth certificates" in html
     assert "Online building permits" not in text + html
-    milestone_url = f"https://tracker.test.example/milestones/{roadmap['health_late'].id}"
+    # The link goes where the milestone is updated (views.flags.flag_subject).
+    milestone_url = (f"https://tracker.test.example/milestones/{roadmap['health_late'].id}"
+                     "#update-title")
     assert milestone_url in text and f'href="{milestone_url}"' in html
     assert "raised on 20-11-2026" in text and "2026-11-20" not in text + html
     assert health_mail["Subject"] == "Roadmap Tracker: 1 new item for 20-11-2026"
@@ -199,7 +201,7 @@ def test_one_new_escalation_sends_one_mail_that_leads_with_it(roadmap, smtp):
     text = body(nic_mail, "plain")
     assert "Your Roadmap Tracker digest for 27-11-2026." in text
     lead = text.split("New or escalated to you since your last digest:")[1]
-    assert lead.lstrip().startswith(f"- Milestone overdue: {roadmap['health_late'].code} "
+    assert lead.lstrip().startswith(f"- Milestone overdue: {roadmap['health_late'].code} · "
                                     "Integrate birth certificates (Health)")
     assert "Online building permits" not in lead.split("open items addressed to you")[0]
     assert "All 2 open items addressed to you, by kind:" in text
