@@ -114,7 +114,9 @@ def test_every_benchmark_produces_its_figures_once(bench_url, tmp_path, capsys):
     assert set(BENCHMARKS) == {"home_page", "department_page", "dashboard", "dashboard_gunicorn",
                                "overdue_list", "overdue_first_page", "flag_scan",
                                "roadmap_export", "minutes_export", "plan_import",
-                               "openpyxl_baseline", "load"}
+                               "openpyxl_baseline", "load", "list_export", "cli_start",
+                               "page_weight"}
+    assert figures["list_export_rows_200"]["value"] >= 0 and "list_export_ratio_200" in figures
 
 
 def test_lost_updates_counts_missing_history_and_broken_chains(generated):
