@@ -2,7 +2,7 @@
 
 Refused wherever text comes in (forms, imports, the API): bidirectional embeddings, overrides
 and isolates (U+202A–U+202E, U+2066–U+2069, the "Trojan Source" characters, which can make
-``evil.exe‮fdp.`` read as ``evil.pdf.exe``), the C0 and C1 control characters, and NUL.
+a file name ending ``exe`` read as one ending ``pdf``), the C0 and C1 control characters, and NUL.
 Tab and newline (and carriage return) are allowed where the text may have several lines.
 The marks U+200E/U+200F (left-to-right and right-to-left mark) stay allowed: mixed Urdu and
 English text needs them.
