@@ -58,6 +58,14 @@ def _user_form(formdata=None, **kw):
     return form
 
 
+def _fill(form, user):
+    """The user form showing ``user`` as stored."""
+    form.name.data, form.email.data, form.designation.data = user.name, user.email, user.designation
+    form.role.data, form.active.data = user.role, user.active
+    form.department.data = user.department.code if user.department else ""
+    return form
+
+
 def _department(code):
     if not code:
         return None
@@ -127,10 +135,7 @@ def edit_user(user_id):
     form = _user_form(request.form if request.method == "POST" else None, obj=None)
     password_form = PasswordForm(formdata=None)
     if request.method == "GET":
-        form.name.data, form.email.data, form.designation.data = user.name, user.email, user.designation
-        form.role.data = user.role
-        form.department.data = user.department.code if user.department else ""
-        form.active.data = user.active
+        _fill(form, user)
     elif form.validate_on_submit():
         try:
             changes = ops.update_user(current_user, user, email=form.email.data,
@@ -168,10 +173,7 @@ def reset_password(user_id):
             flash(_("The password of %(name)s was reset; they are signed out everywhere and "
                     "must use the new one.", name=user.name), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), 303)
-    form = _user_form(None)
-    form.name.data, form.email.data, form.designation.data = user.name, user.email, user.designation
-    form.role.data, form.active.data = user.role, user.active
-    form.department.data = user.department.code if user.department else ""
+    form = _fill(_user_form(None), user)
     return render_template("admin/user_form.html", form=form, user=user,
                            password_form=password_form), 422
 
