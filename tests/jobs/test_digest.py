@@ -261,10 +261,13 @@ def test_a_stopped_server_does_not_stop_the_scheduler(roadmap, smtp, app, caplog
 
     smtp.stop()
     scheduler = Scheduler(app, holder="only")
-    with caplog.at_level(logging.WARNING):
-        summary = scheduler.run("digest", now=NOW, today=TODAY)
-    assert summary["mails failed"] == 4
-    assert scheduler.run("scan", now=NOW + timedelta(minutes=1), today=TODAY) is not None
+    try:
+        with caplog.at_level(logging.WARNING):
+            summary = scheduler.run("digest", now=NOW, today=TODAY)
+        assert summary["mails failed"] == 4
+        assert scheduler.run("scan", now=NOW + timedelta(minutes=1), today=TODAY) is not None
+    finally:
+        scheduler.shutdown()  # a scheduler left holding the lock would block every later one
 
 
 def test_weekly_reminder_to_departments_without_a_submitted_plan(app, smtp):
