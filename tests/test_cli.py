@@ -115,10 +115,11 @@ def test_seed_demo_if_empty_skips_a_loaded_database(runner):
 
 ROOT = Path(__file__).resolve().parent.parent
 # What building the app (every page, job and CLI command) must not import: the charts'
-# Plotly, the workbooks' openpyxl, Flask-Migrate's Alembic (only `flask db` needs them),
-# the API description and the test tools.
-HEAVY_PACKAGES = ("plotly", "openpyxl", "alembic", "flask_migrate", "schemathesis",
-                  "hypothesis", "playwright")
+# Plotly, the workbooks' openpyxl, Flask-Migrate's Alembic (only `flask db` needs them), the
+# scheduler's APScheduler (the scheduler and `jobs` commands), the API description and the
+# test tools.
+HEAVY_PACKAGES = ("plotly", "openpyxl", "alembic", "flask_migrate", "apscheduler",
+                  "schemathesis", "hypothesis", "playwright")
 
 
 def _modules_after(code, tmp_path):
