@@ -10,7 +10,7 @@ visit (cache on, the first visit's files cached). For the dashboard also: when i
 
 Figures, never timed tests: ``make bench`` runs it on the generated data of each scale
 (registered in bench.benchmarks); ``python -m bench.page_weight`` runs it on the demo data
-(a fresh SQLite file: ``db upgrade``, ``seed-demo``, ``jobs run scan``).
+(a fresh SQLite file: ``db upgrade``, ``seed-demo``, then a committed scan).
 
 Targets (issue 18): dashboard first visit at most 700 KB, its summary within 3 s, every chart
 within 10 s; a repeat visit of any page at most 60 KB and 1.5 s; every page other than the

@@ -37,11 +37,11 @@ class LazyMigrateGroup(click.Group):
         self._app = app
 
     def _real(self):
-        from flask_migrate.cli import db as migrate_group
-
         from tracker.extensions import init_migrate
 
-        init_migrate(self._app)
+        init_migrate(self._app)  # first: it quietens Alembic's import
+        from flask_migrate.cli import db as migrate_group
+
         return migrate_group
 
     def make_context(self, info_name, args, parent=None, **extra):

@@ -1,6 +1,7 @@
 """Extensions, made once without an app and bound in ``create_app``; Flask-Migrate alone is
 bound on demand (``init_migrate``), so that a page, a job or a CLI command other than
 ``flask db`` never imports Alembic."""
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def init_migrate(app):
     ``app``, once: ``flask db`` does it when it runs, and so does code that migrates by
     itself (``flask_migrate.upgrade()`` in the tests). ``create_app`` does not."""
     if "migrate" not in app.extensions:
+        # Imported after the app's logging is set up: Alembic's line per built-in plugin
+        # ("setup plugin alembic.autogenerate.…") would show on every `flask db` command.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         from flask_migrate import Migrate
 
         Migrate(app, db, directory=str(MIGRATIONS_DIRECTORY), render_as_batch=True,
