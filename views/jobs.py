@@ -5,6 +5,8 @@ from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from jobs.locks import describe_holder
+from jobs.scheduler import JOBS, format_summary
 from models import JobRun
 from tracker.extensions import db
 from tracker.permissions import require
@@ -25,9 +27,6 @@ OUTCOME_STATES = {"running": "expiring", "ok": "ok", "failed": "down", "abandone
 @login_required
 @require("view_jobs")
 def index():
-    from jobs.locks import describe_holder
-    from jobs.scheduler import JOBS, format_summary  # APScheduler: not for every page's process
-
     total = db.session.execute(sa.select(sa.func.count(JobRun.id))).scalar()
     runs = db.session.execute(
         sa.select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(SHOWN)
