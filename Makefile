@@ -5,13 +5,39 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := tracker
 
-.PHONY: run test venv lint bench clean translations assets
+.PHONY: run test venv venv-test lint bench clean translations assets lock
 
-$(BIN)/.installed: pyproject.toml
+## Installs from the lock files, every package pinned with its hashes (`make lock` makes them
+## from pyproject.toml): requirements.lock what running needs, requirements-test.lock that
+## and the test extra (pytest, Playwright, schemathesis, hypothesis, bandit). The project itself
+## is installed last, without dependencies.
+$(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+$(BIN)/.installed-test: requirements-test.lock $(BIN)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	touch $@
+
+## Regenerate both lock files after a change of pyproject.toml's pins, with pip-tools in a
+## venv of its own (build/locktools), hashes from the package index alone (no local wheel
+## folder or mirror of this machine's pip configuration). A pin of the lock that still fits is
+## kept; `make lock LOCK_ARGS=--upgrade` takes the newest of every unpinned dependency, and
+## `LOCK_ARGS="-P NAME"` of one.
+PIP_TOOLS_VERSION := 7.6.2
+LOCK_VENV := build/locktools
+LOCK_ARGS ?=
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --custom-compile-command "make lock"
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install --quiet pip-tools==$(PIP_TOOLS_VERSION); }
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra test --output-file requirements-test.lock pyproject.toml
 
 ## The Hindi catalogue, compiled from translations/*/LC_MESSAGES/messages.po (the .mo is not committed).
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
@@ -32,6 +58,8 @@ assets: $(PLOTLY_BUNDLE) $(BIN)/.installed
 
 venv: $(BIN)/.installed $(CATALOGUES) assets
 
+venv-test: venv $(BIN)/.installed-test
+
 ## Re-extract every interface string into translations/messages.pot and update each catalogue;
 ## then translate the new entries (empty msgstr) in translations/hi/LC_MESSAGES/messages.po.
 translations: $(BIN)/.installed
@@ -48,7 +76,7 @@ run: venv
 	$(BIN)/flask serve --port $(PORT)
 
 ## Run the test suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
-test: venv
+test: venv-test
 	$(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== second pass on PostgreSQL ($$TEST_DATABASE_URL) =="; \
@@ -56,7 +84,7 @@ test: venv
 	fi
 
 ## Static security checks: bandit, medium severity and above, over the application code.
-lint: venv
+lint: venv-test
 	$(BIN)/bandit -c pyproject.toml -r tracker models views jobs exports --severity-level medium --confidence-level low -q
 
 ## Benchmarks: `make bench` (SQLite), `make bench DB=postgresql`, `make bench SCALES=1000,10000`.
@@ -66,9 +94,9 @@ ALL_SCALES := 1000,10000,100000
 SCALES ?= $(if $(SCALE),$(SCALE),$(ALL_SCALES))
 LOAD_SECONDS ?= 30
 BENCH_ARGS ?=
-bench: venv
+bench: venv-test
 	$(BIN)/python -m bench.run --db $(DB) --scales $(SCALES) --load-seconds $(LOAD_SECONDS) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo static/vendor
+	rm -rf $(VENV) build/locktools instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo static/vendor
 	find static -name '*.gz' -o -name '*.br' | xargs rm -f

@@ -10,6 +10,7 @@ import re
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -110,6 +111,22 @@ def replay(engine, statements):
         return rows
     finally:
         raw.close()
+
+
+def scan_and_commit(app, today):
+    """Raise the flags as the scheduler would, committed: the data as production has it (a
+    department page lists its open flags, the home pages count them). Returns the number
+    raised (0 when a scan of ``today`` already ran)."""
+    from jobs.scan import scan
+    from tracker.extensions import db
+    from tracker.settings import thresholds
+
+    with app.app_context():
+        now = datetime.combine(today, datetime.min.time()).replace(hour=6)
+        t = thresholds()
+        db.session.remove()  # SQLite: one writer; the scan's connection is it
+        with db.engine.begin() as conn:
+            return scan(today, now, t, connection=conn).raised
 
 
 @dataclass

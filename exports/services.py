@@ -12,22 +12,15 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from exports.labels import MODE_LABELS
 from exports.sheet_reader import Bounds, read_sheet
 from exports.upload_safety import UploadRefused
 from tracker.text import hidden_character_message
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
-from tracker.i18n import N_
 
 SHEET = "Services"
 SUMMARY_SHEET = "Summary by department"
-# The workbook's words (English, as the import reads them back); pages translate them.
-MODE_LABELS = {
-    "offline": N_("Offline"),
-    "online_standalone": N_("Online (standalone)"),
-    "integrated": N_("Integrated with the portal"),
-}
-
 # --- Export -----------------------------------------------------------------------------
 
 COLUMNS = (

@@ -1,49 +1,11 @@
 """The website and app register's compliance table as a workbook (bytes)."""
 from datetime import datetime, timezone
 
+from exports.labels import HOST_LABELS, KIND_LABELS, STATE_LABELS, state_label  # noqa: F401
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
-from tracker.i18n import N_
 
 SHEET = "Websites and apps"
-# The workbook's words (English); pages translate them (``state_label(..., gettext)``).
-KIND_LABELS = {"website": N_("Website"), "web_app": N_("Web app"), "mobile_app": N_("Mobile app")}
-HOST_LABELS = {"nic": N_("NIC"), "department": N_("Department"), "vendor": N_("Vendor")}
 COMPLIANCE_COLUMNS = ("content", "certificate", "accessibility", "https", "portal", "check")
-STATE_LABELS = {
-    "content": {
-        "ok": N_("Up to date"),
-        "expired": N_("Not updated for over %(days)s days"),
-        "missing": N_("No update recorded"),
-    },
-    "certificate": {
-        "ok": N_("Valid"),
-        "expiring": N_("Expires within %(days)s days"),
-        "expired": N_("Expired"),
-        "missing": N_("No certificate"),
-    },
-    "accessibility": {
-        "ok": N_("Audited"),
-        "expiring": N_("Audit due within %(days)s days"),
-        "expired": N_("Audit overdue"),
-        "missing": N_("Never audited"),
-    },
-    "https": {"ok": N_("Yes"), "missing": N_("No HTTPS")},
-    "portal": {"ok": N_("Integrated"), "missing": N_("Not integrated")},
-    "check": {"ok": N_("Up"), "down": N_("Down"), "not_checked": N_("Not checked")},
-}
-
-
-def state_label(column, state, t, translate=None) -> str:
-    """The plain-language words for one compliance state of one column: in English (the
-    workbook's), or through ``translate`` (``gettext``) for a page."""
-    words = STATE_LABELS[column].get(state)
-    if words is None:
-        return state
-    if translate is not None:
-        words = translate(words)
-    days = t.website_stale_days if column == "content" else t.certificate_warning_days
-    return words % {"days": days}
-
 
 COLUMNS = (
     Column("Department", width=28, min_width=14),

@@ -37,11 +37,6 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app
 
 from jobs.locks import describe_holder, holder_id, make_lock
@@ -78,20 +73,32 @@ class Job:
         return self.trigger(config, ZoneInfo(config["TIMEZONE"]))
 
 
+# APScheduler is imported where a trigger or a scheduler is made: `jobs run` and the pages
+# read this job table without it.
+
+
 def _every_scan_interval(config, tz):
+    from apscheduler.triggers.interval import IntervalTrigger
+
     return IntervalTrigger(seconds=max(1, round(float(config["SCAN_INTERVAL_MINUTES"]) * 60)),
                            timezone=tz)
 
 
 def _daily_at_digest_hour(config, tz):
+    from apscheduler.triggers.cron import CronTrigger
+
     return CronTrigger(hour=config["DIGEST_HOUR"], minute=0, timezone=tz)
 
 
 def _daily_before_digest(config, tz):
+    from apscheduler.triggers.cron import CronTrigger
+
     return CronTrigger(hour=(config["DIGEST_HOUR"] - 1) % 24, minute=0, timezone=tz)
 
 
 def _weekly_on_monday(config, tz):
+    from apscheduler.triggers.cron import CronTrigger
+
     return CronTrigger(day_of_week="mon", hour=config["DIGEST_HOUR"], minute=0, timezone=tz)
 
 
@@ -281,6 +288,8 @@ def _aware(naive_utc):
 def missed_since(job, trigger, last_started, now):
     """True when ``trigger`` should have fired between the job's last start and ``now``
     (naive UTC datetimes). A job that never ran has missed nothing."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
     if last_started is None:
         return False
     if isinstance(trigger, IntervalTrigger):
@@ -360,6 +369,8 @@ class Scheduler:
                      f" (released the runs of {', '.join(released)})" if released else "",
                      ", ".join(f"{j} for {d:%d-%m-%Y}" if d else j for j, d in due) or "nothing")
         if self._apscheduler is not None and due:
+            from apscheduler.schedulers import SchedulerNotRunningError
+
             # One after the other, in the job table's order: the catch-up digest must see
             # the flags of the scan that runs at start, not race it.
             try:
@@ -465,6 +476,10 @@ class Scheduler:
     # APScheduler ---------------------------------------------------------------------------
 
     def build(self):
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
         # One line per run and per takeover is ours; APScheduler's own INFO lines ("Running
         # job", "executed successfully", twice per job and poll) are not wanted.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,5 +1,13 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
 from models import AuditLog, Department, User
 from tests import factories
+from tracker import create_app
 from tracker.extensions import db
 
 
@@ -101,3 +109,67 @@ def test_seed_demo_if_empty_skips_a_loaded_database(runner):
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "nothing to do" in result.output
     assert db.session.execute(db.select(db.func.count(Department.id))).scalar() == 1
+
+
+# --- Start-up: a command imports only what it uses (issue 18) ------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# What building the app (every page, job and CLI command) must not import: the charts'
+# Plotly, the workbooks' openpyxl, Flask-Migrate's Alembic (only `flask db` needs them), the
+# scheduler's APScheduler (the scheduler and `jobs` commands), the API description and the
+# test tools.
+HEAVY_PACKAGES = ("plotly", "openpyxl", "alembic", "flask_migrate", "apscheduler",
+                  "schemathesis", "hypothesis", "playwright")
+
+
+def _modules_after(code, tmp_path):
+    """Every module a fresh interpreter holds after running ``code`` from the project root."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()
+    return set(out)
+
+
+def test_building_the_app_imports_no_chart_workbook_migration_or_api_description_code(tmp_path):
+    # What `flask jobs run NAME` and a web worker load: the app, the job table, the scan.
+    loaded = _modules_after("from tracker import create_app\napp = create_app()\n"
+                            "import jobs.scheduler, jobs.scan, jobs.digest", tmp_path)
+    assert {"views.dashboard", "views.services", "tracker.charts", "jobs.scheduler"} <= loaded
+    heavy = sorted(m for m in loaded
+                   if m.split(".")[0] in HEAVY_PACKAGES or m == "views.api.openapi")
+    assert heavy == []
+
+
+def test_db_command_is_listed_and_loads_flask_migrate_when_run(app, runner):
+    listing = runner.invoke(args=["--help"])
+    assert "db" in listing.output and "Perform database migrations." in listing.output
+    result = runner.invoke(args=["db", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "upgrade" in result.output and "downgrade" in result.output
+    assert "migrate" in app.extensions
+
+
+def test_db_upgrade_through_the_cli_builds_the_schema(tmp_path):
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'cli.db'}"})
+    result = fresh.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with fresh.app_context():
+        tables = set(sa.inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert {"milestones", "flags", "alembic_version"} <= tables
+
+
+def test_backup_does_not_import_the_cli_module(tmp_path):
+    """The dependency runs one way: ``tracker.cli`` registers backup's commands."""
+    code = ("import sys, tracker.backup\n"
+            "print('tracker.cli' in sys.modules)")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["False"]
+
+
+def test_backup_and_restore_are_commands(runner):
+    listing = runner.invoke(args=["--help"])
+    assert "backup" in listing.output and "restore" in listing.output

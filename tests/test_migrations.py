@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from tracker import create_app
-from tracker.extensions import db
+from tracker.extensions import db, init_migrate
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def empty_database_url(tmp_path, database_url):
 
 def test_upgrade_builds_the_schema_and_models_agree(empty_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    init_migrate(app)  # create_app leaves Flask-Migrate to `flask db`
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:

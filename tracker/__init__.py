@@ -40,7 +40,7 @@ def create_app(test_config=None, config_name=None):
 
 def register_extensions(app):
     import models  # noqa: F401  (every model on the metadata, for Alembic and create_all)
-    from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from tracker.extensions import babel, csrf, db, limiter, login_manager
     from flask_babel import gettext
 
     from tracker.i18n import N_, select_locale
@@ -49,8 +49,6 @@ def register_extensions(app):
     from tracker.operations import hygiene
 
     hygiene.install()
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
-                     compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = N_("Please sign in to see this page.")

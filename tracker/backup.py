@@ -22,7 +22,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
-from tracker import cli
 from tracker.extensions import db
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -264,9 +263,7 @@ def restore_command(path, yes):
     _echo_counts(counts)
 
 
-def register(app):
+def init_app(app):
+    """``flask backup`` and ``flask restore`` (called by ``tracker.cli.init_app``)."""
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
-
-
-cli.CLI_HOOKS.append(register)

@@ -12,6 +12,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from models.bottleneck import SEVERITIES
+from models.service import DELIVERY_MODES
+from tracker import rules
+from tracker.dashboard import CHART_HEALTHS
 
 
 class _LazyGraphObjects:
@@ -25,13 +32,6 @@ class _LazyGraphObjects:
 
 
 go = _LazyGraphObjects()
-from flask_babel import format_date
-from flask_babel import gettext as _
-
-from models.bottleneck import SEVERITIES
-from models.service import DELIVERY_MODES
-from tracker import rules
-from tracker.dashboard import CHART_HEALTHS
 
 # Colours with at least 3:1 contrast against white; each paired with a pattern.
 HEALTH_STYLE = {

@@ -13,20 +13,45 @@ from tracker.extensions import db
 
 
 def init_app(app):
+    """Every command of ``flask --app tracker``: this module's, the jobs' and the backup's
+    (the dependency runs one way: this module imports theirs, they do not import it), and
+    ``db`` (Flask-Migrate), whose imports wait until it runs."""
+    from jobs import cli as jobs_cli
+    from tracker import backup
+
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(serve)
-    import tracker.backup  # noqa: F401  (adds backup and restore to CLI_HOOKS)
-
-    from jobs import cli as jobs_cli
-
+    app.cli.add_command(LazyMigrateGroup(app))
     jobs_cli.init_app(app)
-    for hook in CLI_HOOKS:
-        hook(app)
+    backup.init_app(app)
 
 
-# Other packages (jobs, backup) add their command groups here.
-CLI_HOOKS = []
+class LazyMigrateGroup(click.Group):
+    """``flask db …`` (Flask-Migrate): listed with the other commands, but Flask-Migrate and
+    Alembic are imported, and bound to the app, only when a ``db`` command is run or asked for
+    its help; every other command starts without them."""
+
+    def __init__(self, app):
+        super().__init__("db", help="Perform database migrations.")
+        self._app = app
+
+    def _real(self):
+        from tracker.extensions import init_migrate
+
+        init_migrate(self._app)  # first: it quietens Alembic's import
+        from flask_migrate.cli import db as migrate_group
+
+        return migrate_group
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        return self._real().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx):
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._real().get_command(ctx, name)
 
 
 def make_user(email, name, role, department=None, password=None, designation=""):

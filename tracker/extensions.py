@@ -1,11 +1,14 @@
-"""Extensions, made once without an app and bound in ``create_app``."""
+"""Extensions, made once without an app and bound in ``create_app``; Flask-Migrate alone is
+bound on demand (``init_migrate``), so that a page, a job or a CLI command other than
+``flask db`` never imports Alembic."""
+import logging
 import sqlite3
+from pathlib import Path
 
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -20,11 +23,27 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
+
+MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def init_migrate(app):
+    """Bind Flask-Migrate (and with it Alembic, a tenth of a second or more of imports) to
+    ``app``, once: ``flask db`` does it when it runs, and so does code that migrates by
+    itself (``flask_migrate.upgrade()`` in the tests). ``create_app`` does not."""
+    if "migrate" not in app.extensions:
+        # Imported after the app's logging is set up: Alembic's line per built-in plugin
+        # ("setup plugin alembic.autogenerate.…") would show on every `flask db` command.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS_DIRECTORY), render_as_batch=True,
+                compare_type=True)
+    return app.extensions["migrate"]
 
 
 @event.listens_for(Engine, "connect")

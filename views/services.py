@@ -18,7 +18,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
                      StringField, SubmitField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from exports import services as services_export
+from exports.labels import MODE_LABELS
 from views.list_export import ListColumn, export_format, export_list
 from models import Department, Milestone, Service
 from models.milestone import CLOSED_STATUSES
@@ -35,7 +35,7 @@ from views.workflow_forms import opts
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
-MODE_CHOICES = lazy_choices(services_export.MODE_LABELS)
+MODE_CHOICES = lazy_choices(MODE_LABELS)
 
 
 class ServiceForm(FlaskForm):
@@ -110,7 +110,7 @@ class ServiceRegister(Register):
         return {"milestone_code": form.milestone.data}
 
     def context(self):
-        return {"modes": translated(services_export.MODE_LABELS)}
+        return {"modes": translated(MODE_LABELS)}
 
 
 REGISTER = ServiceRegister()
@@ -146,7 +146,7 @@ def index():
     rows = register_rows(scope, code)
     fmt = export_format()
     if fmt:
-        modes = translated(services_export.MODE_LABELS)
+        modes = translated(MODE_LABELS)
         columns = [
             ListColumn(_("Department"), lambda r: r[2], width=26),
             ListColumn(_("Service"), lambda r: r[0].name, "wrap", 34),
@@ -163,7 +163,7 @@ def index():
         return export_list(fmt, "services", _("Services"), None, columns, rows)
     departments = department_choices("read") if scope is None else []
     return render_template("services/index.html", rows=rows, departments=departments,
-                           selected=code, modes=translated(services_export.MODE_LABELS),
+                           selected=code, modes=translated(MODE_LABELS),
                            can_add=can_add("edit_service"))
 
 
@@ -202,6 +202,8 @@ def delete(service_id):
 @bp.route("/export.xlsx")
 @login_required
 def export():
+    from exports import services as services_export  # openpyxl: only when a workbook is asked for
+
     authorize("read")
     scope = visible_department_ids(current_user)
     code = department_filter()
@@ -240,6 +242,8 @@ def _require_import_right():
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_workbook():
+    from exports import services as services_export  # openpyxl: only when a workbook is asked for
+
     _require_import_right()
     form = ImportForm()
     if not form.validate_on_submit():
@@ -268,6 +272,8 @@ def import_workbook():
 @bp.route("/import/apply", methods=["POST"])
 @login_required
 def apply_import():
+    from exports import services as services_export  # openpyxl: only when a workbook is asked for
+
     _require_import_right()
     form = ConfirmImportForm()
     if not form.validate_on_submit() or session.get("services_import") != form.token.data:

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from exports import websites as websites_export
+from exports import labels
 from jobs.health_check import SECURITY_HEADER_LABELS, SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
@@ -33,9 +33,9 @@ HISTORY_LENGTH = 30
 class AssetForm(FlaskForm):
     department = SelectField(_l("Department"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=lazy_choices(websites_export.KIND_LABELS))
+    kind = SelectField(_l("Kind"), choices=lazy_choices(labels.KIND_LABELS))
     url = StringField(_l("Web address"), validators=[DataRequired(), Length(max=500)])
-    hosted_by = SelectField(_l("Hosted by"), choices=lazy_choices(websites_export.HOST_LABELS))
+    hosted_by = SelectField(_l("Hosted by"), choices=lazy_choices(labels.HOST_LABELS))
     last_content_update = DateField(_l("Last content update"), validators=[Optional()])
     audit_valid_until = DateField(_l("Security-audit certificate valid until"),
                                   validators=[Optional()])
@@ -93,9 +93,9 @@ def _asset_states(asset, today, t):
 
 def _template_globals(t):
     return {
-        "state_label": lambda column, state: websites_export.state_label(column, state, t, _),
-        "kinds": translated(websites_export.KIND_LABELS),
-        "hosts": translated(websites_export.HOST_LABELS),
+        "state_label": lambda column, state: labels.state_label(column, state, t, _),
+        "kinds": translated(labels.KIND_LABELS),
+        "hosts": translated(labels.HOST_LABELS),
     }
 
 
@@ -200,6 +200,8 @@ def delete(asset_id):
 @bp.route("/export.xlsx")
 @login_required
 def export():
+    from exports import websites as websites_export  # openpyxl: only when a workbook is asked for
+
     authorize("read")
     generated_at, t = datetime.now(clock.zone()), thresholds()
     today = generated_at.date()
