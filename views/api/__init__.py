@@ -6,10 +6,12 @@ with its status code. Writes go through the same operations, permissions and aud
 the pages.
 """
 from flask import Blueprint, current_app, g, jsonify, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_login import current_user
 from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException
 
-from tracker.extensions import csrf, db, limiter
+from tracker.extensions import csrf, db, limiter, login_manager
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -100,23 +102,27 @@ limiter.limit(api_rate_limit, key_func=_rate_limit_key)(bp)
 PUBLIC_ENDPOINTS = {"api.openapi_json"}
 
 
-@bp.before_request
-def authenticate():
-    from flask_login import login_user  # noqa: F401  (documented: we set the request user below)
+def _bearer_token(req):
+    """The token of ``Authorization: Bearer <token>``, or None."""
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
+
+@login_manager.request_loader
+def load_token_user(req):
+    """The user of the request's personal API token: Flask-Login's ``current_user`` for a
+    request to the API (and only there: the pages sign in by session)."""
     from tracker.operations.tokens import user_for_token
 
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    token = _bearer_token(req) if req.blueprint == bp.name else None
+    if token is None:
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "Send a personal API token: 'Authorization: Bearer <token>'.")
-    user = user_for_token(token.strip())
+    user = user_for_token(token)
     if user is None:
         db.session.rollback()
-        _throttle_bad_tokens()
-        raise ApiError(401, "The API token is not valid or has been revoked.")
+        return None
     user_id = user.id
     try:
         db.session.commit()  # keeps the token's last-used time (best effort)
@@ -124,9 +130,22 @@ def authenticate():
         db.session.rollback()
         current_app.logger.warning("could not record an API token's last use")
         user = db.session.get(type(user), user_id)
-    # The request acts as exactly this user: Flask-Login's current_user for this request only.
-    current_app.login_manager._update_request_context_with_user(user)
     g.api_user = user
+    return user
+
+
+@bp.before_request
+def authenticate():
+    """Every request but the description's names a live token; the request then acts as
+    exactly its user (``load_token_user``)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if _bearer_token(request) is None:
+        raise ApiError(401, "Send a personal API token: 'Authorization: Bearer <token>'.")
+    user = current_user._get_current_object()
+    if not user.is_authenticated or g.get("api_user") is not user:
+        _throttle_bad_tokens()
+        raise ApiError(401, "The API token is not valid or has been revoked.")
     return None
 
 
@@ -159,7 +178,28 @@ def _throttle_bad_tokens():
                             "try again.")
 
 
+class _NoSession(SecureCookieSession):
+    """The session of an API request: empty whatever cookie came, and never saved."""
+
+
+class TokenOnlySessions(SecureCookieSessionInterface):
+    """The API is token-only: its requests neither read the session cookie (a signed-in
+    browser's session cannot act through the API, nor end up acting as another user than
+    the token's) nor set one."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(bp.url_prefix + "/"):
+            return _NoSession()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if isinstance(session, _NoSession):
+            return None
+        return super().save_session(app, session, response)
+
+
 def register(app):
     from views.api import resources, writes  # noqa: F401  (routes)
 
+    app.session_interface = TokenOnlySessions()
     app.register_blueprint(bp)
