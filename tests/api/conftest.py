@@ -1,5 +1,4 @@
 import pytest
-from flask import g, request_started
 
 from tracker.extensions import db
 from tracker.operations.tokens import create_token
@@ -37,19 +36,3 @@ def api(client):
         return ApiClient(client, plain)
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def fresh_user_per_request():
-    """Each request finds its user afresh, as in production, where every request has its own
-    app context: the suite's ``app`` fixture holds one app context for a whole test, and
-    Flask-Login keeps the user it loaded on ``g``, so one request's token user would answer
-    for the next request (the API loads its user through ``login_manager.request_loader``)."""
-
-    def forget(sender, **extra):
-        for name in ("_login_user", "api_user"):
-            g.pop(name, None)
-
-    request_started.connect(forget)
-    yield
-    request_started.disconnect(forget)
