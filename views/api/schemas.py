@@ -27,7 +27,7 @@ from models.milestone import MILESTONE_CATEGORIES, MILESTONE_STATUSES, REVISION_
 from models.service import DELIVERY_MODES
 from tracker import rules
 from tracker.text import hidden_character
-from views.api import ApiError
+from views.api.errors import ApiError
 
 # --- Field types and their words ----------------------------------------------------------
 

@@ -16,7 +16,8 @@ from tracker.operations import bottlenecks as bottleneck_ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.operations.milestones import record_milestone_update
 from tracker.permissions import authorize
-from views.api import ApiError, bp
+from views.api.blueprint import bp
+from views.api.errors import ApiError
 from views.api.helpers import json_body
 from views.api.openapi import read_body, request_model
 from views.api.resources import _get_visible, record_response
