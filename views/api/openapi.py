@@ -6,7 +6,9 @@
 described, every description routed, every query parameter the view reads) and validates real
 responses against the schemas.
 """
+from copy import deepcopy
 from dataclasses import dataclass
+from functools import cache
 
 from flask import request
 from pydantic import BaseModel, create_model
@@ -278,8 +280,10 @@ class _JsonSchema(GenerateJsonSchema):
         return self.generate_inner(schema["schema"])
 
 
+@cache
 def components():
-    """Every model's JSON Schema, by name: request bodies, responses and errors."""
+    """Every model's JSON Schema, by name: request bodies, responses and errors (made once:
+    the models are code)."""
     models = {s.Error, s.Conflict}
     for route in ROUTES:
         models.add(route.response)
@@ -315,7 +319,7 @@ def spec():
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
-            "schemas": components(),
+            "schemas": deepcopy(components()),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
