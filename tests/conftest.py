@@ -58,6 +58,27 @@ def _empty_all_tables():
                 conn.exec_driver_sql(f'DELETE FROM "{t}"')
 
 
+@pytest.fixture(autouse=True)
+def api_user_per_request():
+    """An API request finds its token's user afresh, as in production, where every request
+    has its own app context. The ``app`` fixture holds one app context for a whole test and
+    Flask-Login keeps the user it loaded on ``g``: without this, the user of one request
+    (a page's session user, or another token's) would answer for the next API request, and
+    an API request's user would stay for the pages after it."""
+    from flask import g, request, request_finished, request_started
+
+    def forget(sender, **extra):
+        if request.path.startswith("/api/"):
+            for name in ("_login_user", "api_user"):
+                g.pop(name, None)
+
+    request_started.connect(forget)
+    request_finished.connect(forget)
+    yield
+    request_started.disconnect(forget)
+    request_finished.disconnect(forget)
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})

@@ -44,6 +44,26 @@ def test_a_session_cookie_does_not_open_the_api(client, as_user):
     assert client.get("/api/v1/milestones").status_code == 401
 
 
+def test_a_token_call_sets_no_cookie_and_acts_as_the_token_user_whatever_the_session(
+        client, as_user, api):
+    from models import AuditLog
+
+    nodal = factories.user("nodal", department=factories.department("health"))
+    token = api(nodal)
+    response = token.get("/departments")
+    assert response.status_code == 200
+    assert response.headers.getlist("Set-Cookie") == []
+    assert "Cookie" not in response.headers.get("Vary", "")
+    as_user(factories.user("secretary"))  # a signed-in session in the same browser
+    assert client.get("/").status_code == 200
+    response = token.get("/departments")
+    assert [d["code"] for d in response.json["items"]] == ["health"]  # the nodal's, not all
+    assert response.headers.getlist("Set-Cookie") == []
+    assert token.get("/departments/nope").status_code == 404
+    refused = db.session.execute(db.select(AuditLog).filter_by(action="access_refused")).scalar_one()
+    assert refused.user_id == nodal.id
+
+
 def test_milestones_list_with_filters_and_total(app, api):
     today, health, pwd, overdue, done, works = _setup()
     nic = api(factories.user("nic"))

@@ -73,7 +73,10 @@ def test_every_validation_error_is_listed(world, api):
         "version": hm.version, "status": "flying", "percent_complete": "lots", "due_date": "soon",
         "colour": "red"})
     assert response.status_code == 422
-    assert set(response.json["error"]["fields"]) == {"percent_complete", "due_date", "colour"}
+    # The status off its list is named too, beside the fields of the wrong type.
+    assert response.json["error"]["fields"] == {
+        "status": "Choose a status from the list.", "percent_complete": "Must be a whole number.",
+        "due_date": "Use a date as YYYY-MM-DD.", "colour": "Unknown field."}
     response = client.patch(f"/milestones/{hm.id}", json={
         "version": hm.version, "status": "flying", "percent_complete": 150})
     assert set(response.json["error"]["fields"]) == {"status", "percent_complete"}
@@ -239,3 +242,16 @@ def test_update_own_action_item_status(world, api):
     assert stale.status_code == 409 and stale.json["current"]["status"] == "done"
     assert api(users["nodal_other"]).patch(f"/action-items/{item.id}", json={
         "version": 2, "status": "open"}).status_code == 404
+
+
+def test_a_value_off_its_list_reads_as_the_operation_words_it_in_the_users_language(world, api):
+    """The request model refuses a status off its list with the operation's own words, so the
+    message is the same (and as translated) whichever layer catches it."""
+    today, health, pwd, hm, pm, users = world
+    hindi = users["nodal_own"]
+    hindi.locale = "hi"
+    db.session.commit()
+    response = api(hindi).patch(f"/milestones/{hm.id}", json={"version": hm.version,
+                                                              "status": "flying"})
+    assert response.status_code == 422
+    assert response.json["error"]["fields"] == {"status": "सूची में से एक स्थिति चुनें।"}

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import request, url_for
 
 from tracker.extensions import db
-from views.api import ApiError
+from views.api.errors import ApiError
 
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000

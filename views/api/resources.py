@@ -1,6 +1,6 @@
 """The resources of /api/v1. Reads here; writes call the same operations as the pages."""
 import sqlalchemy as sa
-from flask import jsonify
+from flask import jsonify, request
 from flask_login import current_user
 
 from models import (
@@ -14,6 +14,7 @@ from models import (
     MilestoneUpdate,
     ReviewMeeting,
     Service,
+    User,
 )
 from models.bottleneck import BOTTLENECK_CATEGORIES, BOTTLENECK_STATUSES, SEVERITIES
 from models.flag import ESCALATION_LEVELS, FLAG_KINDS
@@ -23,8 +24,10 @@ from tracker import clock, rules
 from tracker.extensions import db
 from tracker.permissions import can_read, visible_department_ids
 from tracker.settings import thresholds
-from views.api import ApiError, bp
+from views.api.blueprint import bp
+from views.api.errors import ApiError
 from views.api.helpers import MAX_ID, PAGED, arg_choice, arg_date, iso, paginate, query_args
+from views.api.openapi import spec
 
 
 def _scope(query, column):
@@ -42,8 +45,6 @@ def _department_filter(query, column):
 
 
 def arg_choice_free(name):
-    from flask import request
-
     value = request.args.get(name)
     return value or None
 
@@ -170,8 +171,6 @@ def update_json(u, user_name):
 @bp.get("/milestones/<int:milestone_id>/history")
 @query_args(*PAGED)
 def milestone_history(milestone_id):
-    from models import User
-
     m = _get_visible(Milestone, milestone_id)
     q = (sa.select(MilestoneUpdate, User.name)
          .outerjoin(User, MilestoneUpdate.user_id == User.id)
@@ -384,6 +383,4 @@ def record_response(record, status=200):
 
 @bp.get("/openapi.json")
 def openapi_json():
-    from views.api.openapi import spec
-
     return jsonify(spec())

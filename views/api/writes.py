@@ -5,7 +5,6 @@ or a ``version`` field; without either it is refused (428), and a stale one gets
 the current record.
 """
 import re
-from datetime import date
 
 from flask import request, url_for
 from flask_login import current_user
@@ -17,9 +16,10 @@ from tracker.operations import bottlenecks as bottleneck_ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.operations.milestones import record_milestone_update
 from tracker.permissions import authorize
-from tracker.text import hidden_character
-from views.api import ApiError, bp
+from views.api.blueprint import bp
+from views.api.errors import ApiError
 from views.api.helpers import json_body
+from views.api.openapi import read_body, request_model
 from views.api.resources import _get_visible, record_response
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
@@ -42,61 +42,6 @@ def expected_version(body):
     return version
 
 
-class Fields:
-    """Typed reading of a JSON body, collecting every error before answering 422."""
-
-    MULTILINE = {"note", "description", "closing_note", "reason"}
-
-    def __init__(self, body, allowed):
-        self.body = body
-        self.errors = {}
-        for name in set(body) - set(allowed) - {"version"}:
-            self.errors[name] = "Unknown field."
-
-    def text(self, name, required=False, max_length=None):
-        value = self.body.get(name)
-        if value is None:
-            if required:
-                self.errors[name] = "Required."
-            return None
-        if not isinstance(value, str):
-            self.errors[name] = "Must be text."
-            return None
-        if max_length and len(value) > max_length:
-            self.errors[name] = f"Use at most {max_length} characters."
-        hidden = hidden_character(value, multiline=name in self.MULTILINE)
-        if hidden:
-            self.errors[name] = f"Contains a hidden control character ({hidden}); remove it."
-        return value
-
-    def integer(self, name):
-        value = self.body.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.errors[name] = "Must be a whole number."
-            return None
-        return value
-
-    def day(self, name):
-        value = self.body.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.errors[name] = "Must be a date as text, YYYY-MM-DD."
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-        self.errors[name] = "Use a date as YYYY-MM-DD."
-        return None
-
-    def check(self):
-        if self.errors:
-            raise ApiError(422, "Validation failed.", self.errors)
-
-
 def _invalid(error: ValidationError):
     fields = {("record" if k == "_" else k): " ".join(v) for k, v in error.errors.items()}
     return ApiError(422, "Validation failed.", fields)
@@ -116,20 +61,15 @@ def update_milestone(milestone_id):
     authorize("update_milestone", milestone)
     body = json_body()
     version = expected_version(body)
-    f = Fields(body, {"status", "percent_complete", "note", "due_date", "reason", "completed_on"})
-    status = f.text("status")
-    percent = f.integer("percent_complete")
-    note = f.text("note", max_length=5000)
-    due_date = f.day("due_date")
-    reason = f.text("reason")
-    completed_on = f.day("completed_on")
-    f.check()
+    sent = read_body(body).sent()
     try:
         record_milestone_update(
             milestone, current_user, expected_version=version,
-            status=status if status is not None else milestone.status,
-            percent_complete=percent if percent is not None else milestone.percent_complete,
-            note=note or "", due_date=due_date, reason=reason, completed_on=completed_on,
+            status=sent.get("status") or milestone.status,
+            percent_complete=(sent["percent_complete"] if sent.get("percent_complete") is not None
+                              else milestone.percent_complete),
+            note=sent.get("note") or "", due_date=sent.get("due_date"),
+            reason=sent.get("reason"), completed_on=sent.get("completed_on"),
             today=clock.today(),
         )
     except ValidationError as error:
@@ -141,25 +81,13 @@ def update_milestone(milestone_id):
     return record_response(milestone)
 
 
-BOTTLENECK_FIELDS = {"department", "milestone_id", "title", "description", "category",
-                     "severity", "action_by", "target_date"}
-
-
 @bp.post("/bottlenecks")
 def create_bottleneck():
     body = json_body()
-    f = Fields(body, BOTTLENECK_FIELDS)
-    code = f.text("department", required=True)
-    milestone_id = f.integer("milestone_id")
-    values = {
-        "title": f.text("title", required=True, max_length=300),
-        "description": f.text("description", max_length=10000) or "",
-        "category": f.text("category", required=True),
-        "severity": f.text("severity", required=True),
-        "action_by": f.text("action_by", max_length=200) or "",
-        "target_date": f.day("target_date"),
-    }
-    f.check()
+    values = read_body(body).sent()
+    code, milestone_id = values.pop("department"), values.pop("milestone_id", None)
+    values.update(description=values.get("description") or "",
+                  action_by=values.get("action_by") or "")
     department = db.session.execute(db.select(Department).filter_by(code=code)).scalar()
     if department is None:
         raise ApiError(422, "Validation failed.", {"department": "No department has this code."})
@@ -186,13 +114,7 @@ def update_bottleneck(bottleneck_id):
     authorize("update_bottleneck", bottleneck)
     body = json_body()
     version = expected_version(body)
-    f = Fields(body, set(bottleneck_ops.EDITABLE))
-    readers = {"title": lambda n: f.text(n, max_length=300),
-               "description": lambda n: f.text(n, max_length=10000),
-               "category": f.text, "severity": f.text,
-               "action_by": lambda n: f.text(n, max_length=200), "target_date": f.day}
-    values = {name: readers[name](name) for name in bottleneck_ops.EDITABLE if name in body}
-    f.check()
+    values = read_body(body).sent()
     try:
         bottleneck_ops.edit_bottleneck(bottleneck, current_user, expected_version=version,
                                        today=clock.today(), **values)
@@ -209,14 +131,10 @@ def _bottleneck_action(bottleneck_id, action, apply):
     bottleneck = _get_visible(Bottleneck, bottleneck_id)
     authorize(action, bottleneck)
     body = json_body() if request.get_data() else {}
-    version = body.get("version") if "If-Match" not in request.headers else expected_version(body)
-    f = Fields(body, {"note"})
-    note = f.text("note", max_length=5000)
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        f.errors["version"] = "Must be a whole number."
-    f.check()
+    checked = read_body(body)
+    version = expected_version(body) if "If-Match" in request.headers else checked.version
     try:
-        apply(bottleneck, note or "", version)
+        apply(bottleneck, checked.note or "", version)
     except ValidationError as error:
         db.session.rollback()
         raise _invalid(error) from None
@@ -245,39 +163,14 @@ def resolve_bottleneck(bottleneck_id):
 # --- Services, websites and action items: update own -------------------------------------
 
 
-def _typed(f, name, kind):
-    """Read one field of a known kind (text, bool, int, date; '?' suffix: may be null)."""
-    nullable = kind.endswith("?")
-    kind = kind.rstrip("?")
-    value = f.body.get(name)
-    if value is None:
-        if not nullable:
-            f.errors[name] = "Required (cannot be null)."
-        return None
-    if kind == "bool":
-        if not isinstance(value, bool):
-            f.errors[name] = "Must be true or false."
-        return value
-    return {"text": f.text, "int": f.integer, "date": f.day}[kind](name)
-
-
-SERVICE_TYPES = {"name": "text", "psga_notified": "bool", "time_limit_days": "int?",
-                 "designated_officer": "text", "delivery_mode": "text", "url": "text?",
-                 "target_date": "date?"}
-WEBSITE_TYPES = {"name": "text", "kind": "text", "url": "text", "hosted_by": "text",
-                 "last_content_update": "date?", "audit_valid_until": "date?",
-                 "accessibility_audit_on": "date?", "https": "bool", "portal_integrated": "bool"}
-
-
-def _register_update(model, ident, action, types, operation, **extra):
+def _register_update(model, ident, action, operation, **extra):
     record = _get_visible(model, ident)
     authorize(action, record)
     body = json_body()
     version = expected_version(body)
-    f = Fields(body, set(types))
-    values = {name: getattr(record, name) for name in types}
-    values.update({name: _typed(f, name, kind) for name, kind in types.items() if name in body})
-    f.check()
+    values = {name: getattr(record, name) for name in request_model().model_fields
+              if name != "version"}
+    values.update(read_body(body).sent())
     try:
         operation(record, values, version, user=current_user, **extra)
     except ValidationError as error:
@@ -296,7 +189,7 @@ def update_service(service_id):
 
     service = _get_visible(Service, service_id)
     linked = service_ops.linked_milestone(service)
-    return _register_update(Service, service_id, "edit_service", SERVICE_TYPES,
+    return _register_update(Service, service_id, "edit_service",
                             service_ops.update, milestone_code=linked.code if linked else None)
 
 
@@ -305,29 +198,24 @@ def update_website(website_id):
     from models import DigitalAsset
     from tracker.operations import websites as website_ops
 
-    return _register_update(DigitalAsset, website_id, "edit_asset", WEBSITE_TYPES,
+    return _register_update(DigitalAsset, website_id, "edit_asset",
                             website_ops.update)
 
 
 @bp.patch("/action-items/<int:item_id>")
 def update_action_item(item_id):
     from models import ActionItem
-    from models.meeting import ACTION_ITEM_STATUSES
     from tracker.operations import meetings as meeting_ops
 
     item = _get_visible(ActionItem, item_id)
     authorize("update_action_item", item)
     body = json_body()
     version = expected_version(body)
-    f = Fields(body, {"status", "closing_note"})
-    status = f.text("status") or item.status
-    note = f.text("closing_note", max_length=5000)
-    if status not in ACTION_ITEM_STATUSES:
-        f.errors["status"] = f"Use one of: {', '.join(ACTION_ITEM_STATUSES)}."
-    f.check()
+    sent = read_body(body).sent()
+    status = sent.get("status") or item.status
     try:
         meeting_ops.update_action_item(item, status=status,
-                                       closing_note=note if "closing_note" in body else item.closing_note,
+                                       closing_note=sent.get("closing_note", item.closing_note),
                                        user=current_user, version=version)
     except ValidationError as error:
         db.session.rollback()
