@@ -90,7 +90,7 @@ THRESHOLDS = {"at_risk_window_days": "10", "stale_days": "20", "sla_critical_day
               "sla_high_days": "7", "sla_medium_days": "14", "sla_low_days": "30",
               "certificate_warning_days": "30", "website_stale_days": "90",
               "escalate_to_nic_days": "7", "escalate_to_secretary_days": "14",
-              "accessibility_audit_valid_days": "365"}
+              "accessibility_audit_valid_days": "365", "forecast_margin_days": "7"}
 # Hidden fields a form could be tricked with: they must be ignored or refused.
 FORGED = {"department_id": "@other.id", "department": "@other.code", "plan_id": "@other_plan.id",
           "owner": "Forged Owner", "baseline_due": "2000-01-01", "status_approved": "1",

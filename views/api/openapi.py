@@ -89,6 +89,14 @@ SCHEMAS = {
         "last_check_at": DATETIME_N, "last_check_ok": BOOL_N, "version": INT}),
     "Meeting": _obj({"id": INT, "title": STR, "date": DATE, "venue": STR, "chair": STR,
                      "status": _enum(MEETING_STATUSES)}),
+    "DependencyMilestone": _obj({
+        "id": INT, "code": STR, "title": STR, "department": STR,
+        "status": _enum(MILESTONE_STATUSES), "due_date": DATE}),
+    "Dependencies": _obj({
+        "milestone_id": INT,
+        "predecessors": {"type": "array", "items": {"$ref": "#/components/schemas/DependencyMilestone"}},
+        "successors": {"type": "array", "items": {"$ref": "#/components/schemas/DependencyMilestone"}},
+        "left_off": _s("integer", minimum=0)}),
     "ActionItem": _obj({
         "id": INT, "meeting_id": INT, "text": STR, "department": STR,
         "responsible_officer": STR, "due_date": DATE, "status": _enum(ACTION_ITEM_STATUSES),
@@ -329,6 +337,9 @@ WEBSITE_EDIT = {"type": "object", "additionalProperties": False, "properties": {
     "audit_valid_until": _s("string", nullable=True, format="date"),
     "accessibility_audit_on": _s("string", nullable=True, format="date"),
     "https": BOOL, "portal_integrated": BOOL}}
+DEPENDENCY_NEW = {"type": "object", "additionalProperties": False, "required": ["predecessor"],
+                  "properties": {"predecessor": _s("string", minLength=1, maxLength=62,
+                                                   pattern="^[^\\x00]*$")}}
 ACTION_ITEM_EDIT = {"type": "object", "additionalProperties": False, "properties": {
     "version": VERSION, "status": _enum(ACTION_ITEM_STATUSES),
     "closing_note": _s("string", maxLength=5000)}}
@@ -346,6 +357,20 @@ def register_write_paths():
             [_path_id("website_id"), IF_MATCH],
             _body(WEBSITE_EDIT, "The changed fields and the `version` read (or If-Match)."),
             "200", "Website", WRITE_ERRORS),
+        "/milestones/{milestone_id}/dependencies": {
+            **_read("What the milestone waits for and what waits for it", "Dependencies",
+                    "milestones", _path_id("milestone_id")),
+            **_write("post", "Make the milestone wait for another (finish-to-start); a cycle "
+                     "is refused with its members named", "milestones",
+                     [_path_id("milestone_id")], _body(DEPENDENCY_NEW, "The predecessor's code."),
+                     "201", "Dependencies", ("400", "401", "403", "404", "413", "415", "422",
+                                             "429"))},
+        "/milestones/{milestone_id}/dependencies/{predecessor_id}": {
+            "delete": {"summary": "The milestone no longer waits for that one",
+                       "tags": ["milestones"],
+                       "parameters": [_path_id("milestone_id"), _path_id("predecessor_id")],
+                       "responses": {"200": _json(_ref("Dependencies")),
+                                     **_errors("400", "401", "403", "404", "429")}}},
         "/action-items/{item_id}": _write(
             "patch", "Report action taken on one of your department's action items", "meetings",
             [_path_id("item_id"), IF_MATCH],
