@@ -240,6 +240,8 @@ def test_the_forecast_and_its_words_on_the_milestone_page(world, as_user):
 
     # Too little history: said so, and the forecast is the due date.
     f8 = world["f8"]
+    f8.percent_complete = 0
+    db.session.commit()
     page = as_user(world["nic"]).get(f"/milestones/{f8.id}").get_data(as_text=True)
     assert "Too little history: Fisheries has 0 completed milestones with dates (5 needed)" in page
     assert fc.forecast_for(f8, TODAY).on == f8.due_date

@@ -7,10 +7,12 @@ Three things go into it, each stated in words on the milestone page:
    date, or the due date when there is no baseline). By the milestone's category when the
    department has completed at least ``MIN_HISTORY`` of that category, else over all its
    categories when it has that many, else there is too little history: the forecast falls
-   back to the due date.
+   back to the due date (the plan stands in for the record).
 2. **Progress against time**: at ``p`` % done after ``e`` days, the straight line finishes
    after ``e × 100 / p`` days. The two are blended, trusting progress more as it grows:
-   ``record + p/100 × (progress − record)``.
+   ``record + (p/100)² × (progress − record)`` (reported progress early on is noisy and
+   usually behind: the backtest in ``bench/forecast_backtest.py`` chose the square over a
+   straight p/100 or none). Nothing done yet: the record (or the due date) alone.
 3. **Predecessors** (finish-to-start): a milestone cannot finish before each open
    predecessor's forecast plus its own remaining work (its expected duration × the share
    not yet done).
@@ -124,16 +126,18 @@ def forecast(m, today: date, history: History, predecessors=(), department=""):
     else:
         elapsed = (today - m.start_date).days
         time_percent = max(0, round(100 * elapsed / planned))
-        if history.ratio is None:
-            on, expected = m.due_date, float(planned)
-        else:
+        # Too little history: the plan (start to due date) stands in for the record.
+        if history.ratio is not None:
             expected = planned * history.ratio
             on = m.start_date + _days(expected)
-            if elapsed > 0 and percent > 0:
-                by_progress = elapsed * 100 / percent
-                blended = expected + percent / 100 * (by_progress - expected)
-                on = m.start_date + _days(blended)
-                expected = blended
+        else:
+            expected = float(max(1, (m.due_date - m.start_date).days))
+            on = m.due_date
+        if elapsed > 0 and percent > 0:
+            by_progress = elapsed * 100 / percent
+            blended = expected + (percent / 100) ** 2 * (by_progress - expected)
+            on = m.start_date + _days(blended)
+            expected = blended
     waits_for = None
     remaining = expected * (100 - percent) / 100
     for code, before in sorted(predecessors, key=lambda p: (p[1].on, p[0])):
@@ -267,7 +271,8 @@ def describe(f):
     h = f.history
     if h.ratio is None:
         words.append(_("Too little history: %(department)s has %(count)d completed milestones "
-                       "with dates (%(needed)d needed), so the forecast is the due date.",
+                       "with dates (%(needed)d needed), so the due date stands in for its "
+                       "record.",
                        department=f.department, count=h.count, needed=MIN_HISTORY))
     elif h.scope == "category":
         words.append(_("%(department)s finishes its %(category)s milestones in %(times)s× "
