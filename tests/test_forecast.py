@@ -383,3 +383,39 @@ def test_find_cycle_names_the_circle_in_order():
     assert find_cycle([(1, 2), (2, 3)]) is None
     assert find_cycle([(1, 2), (2, 3), (3, 1)]) == [1, 2, 3, 1]
     assert find_cycle([(5, 5)]) == [5, 5]
+
+
+def test_the_stored_forecast_reaches_the_scorecard_timeline_and_agenda(world, as_user):
+    from tracker import dashboard as dash
+    from tracker.operations import meetings
+
+    p3, f8 = world["p3"], world["f8"]
+    _completed(p3.plan, 6, 2.0)
+    p3.category, p3.start_date = "infrastructure", TODAY - timedelta(days=10)
+    p3.due_date = p3.baseline_due = TODAY + timedelta(days=90)
+    p3.percent_complete = 0
+    db.session.add(MilestoneDependency(predecessor_id=p3.id, successor_id=f8.id))
+    db.session.commit()
+    t = Thresholds()
+    scan(TODAY, NOW, t)
+    db.session.commit()
+    forecast_on = p3.start_date + timedelta(days=200)
+
+    ov = dash.overview(dash.departments_with_plans(), dash.Filters(), TODAY, t)
+    card = {r.department.name: r for r in ov.scorecard}
+    assert (card["Public Works"].forecast_on_time, card["Public Works"].forecast_total) == (0, 1)
+    assert card["Public Works"].forecast_on_time_rate == 0
+    row = next(r for r in ov.timeline if r.id == p3.id)
+    assert row.forecast == forecast_on
+    assert [(s.code, code) for s, _pid, code, _title in ov.dependencies] == [("FISH-08", "PWD-03")]
+
+    page = as_user(world["nic"]).get("/dashboard/").get_data(as_text=True)
+    assert "Dependencies of the milestones shown" in page
+    assert "FISH-08 waits for PWD-03 · Network to the district" in page
+    assert forecast_on.strftime("%d-%m-%Y") in page
+
+    found = meetings.department_findings(TODAY, t)[world["pwd"].id]
+    finding, = [f for f in found if f["kind"] == "forecast"]
+    assert meetings.finding_line(finding) == (
+        f"PWD-03 · Network to the district: Forecast to finish on "
+        f"{forecast_on:%d-%m-%Y}, 100 days after its due date {p3.due_date:%d-%m-%Y} — 0 % done")
