@@ -176,7 +176,7 @@ def _open_flags(kind):
 def test_a_predecessors_slip_flags_its_successor_and_clears_when_resolved(world, as_user):
     f8, p3 = world["f8"], world["p3"]
     f8.start_date, f8.due_date = TODAY + timedelta(days=10), TODAY + timedelta(days=60)
-    p3.due_date = TODAY + timedelta(days=5)
+    p3.due_date, p3.percent_complete = TODAY + timedelta(days=5), 90
     db.session.add(MilestoneDependency(predecessor_id=p3.id, successor_id=f8.id))
     db.session.commit()
     t = Thresholds()
@@ -192,6 +192,15 @@ def test_a_predecessors_slip_flags_its_successor_and_clears_when_resolved(world,
     assert flag.details["predecessor"] == "PWD-03 · Network to the district"
     page = as_user(world["nic"]).get(f"/flags/{flag.id}").get_data(as_text=True)
     assert "At risk from its predecessor" in page and "PWD-03 · Network to the district" in page
+
+    # Due in time again but forecast (from a slow record) to finish after FISH-08's start:
+    # still at risk.
+    p3.due_date = TODAY + timedelta(days=5)
+    p3.start_date, p3.percent_complete = TODAY - timedelta(days=10), 0
+    _completed(p3.plan, 6, 3.0, category=p3.category)
+    db.session.commit()
+    scan(TODAY, NOW, t)
+    assert [f.subject_id for f in _open_flags("predecessor_at_risk")] == [f8.id]
 
     # Completed: the next scan clears it.
     p3.status, p3.percent_complete, p3.completed_on = "completed", 100, TODAY
@@ -350,22 +359,26 @@ def test_python_and_set_based_forms_agree(app, data, edges, today_offset, margin
         assert {i: partial[i] for i in some if i in expected} == {
             i: expected[i] for i in some if i in expected}
 
-        # The 'at risk from its predecessor' rule and its SQL twin.
-        rows = {r.id: r for r in db.session.execute(
-            sa.select(Milestone.id, rules.predecessor_at_risk_sql(today).label("risk"),
-                      rules.predecessor_at_risk_id_sql(today).label("by"))
-            .where(Milestone.id.in_([m.id for m in ms]))).all()}
-        for i, m in enumerate(ms):
-            preds = [ms[a] for a, b in pairs if b == i]
-            found = rules.predecessor_at_risk(m, preds, today)
-            assert bool(rows[m.id].risk) is (found is not None)
-            if found is not None:
-                assert rows[m.id].by == found.id
-
-        # The 'forecast to slip' rule and its SQL twin, over the stored forecasts.
+        # The 'at risk from its predecessor' rule and its SQL twin: before any forecast is
+        # stored, and with the forecasts the scan stores.
         from jobs.scan import refresh_forecasts
 
-        refresh_forecasts(today, db.session.connection())
+        for stored in (False, True):
+            if stored:
+                refresh_forecasts(today, db.session.connection())
+            forecasts = {i: f.on for i, f in expected.items()} if stored else {}
+            rows = {r.id: r for r in db.session.execute(
+                sa.select(Milestone.id, rules.predecessor_at_risk_sql(today).label("risk"),
+                          rules.predecessor_at_risk_id_sql(today).label("by"))
+                .where(Milestone.id.in_([m.id for m in ms]))).all()}
+            for i, m in enumerate(ms):
+                preds = [ms[a] for a, b in pairs if b == i]
+                found = rules.predecessor_at_risk(m, preds, today, forecasts)
+                assert bool(rows[m.id].risk) is (found is not None)
+                if found is not None:
+                    assert rows[m.id].by == found.id
+
+        # The 'forecast to slip' rule and its SQL twin, over the stored forecasts.
         rows = dict(db.session.execute(
             sa.select(Milestone.id, rules.forecast_to_slip_sql(today, t))
             .where(Milestone.id.in_([m.id for m in ms]))).all())
@@ -419,3 +432,17 @@ def test_the_stored_forecast_reaches_the_scorecard_timeline_and_agenda(world, as
     assert meetings.finding_line(finding) == (
         f"PWD-03 · Network to the district: Forecast to finish on "
         f"{forecast_on:%d-%m-%Y}, 100 days after its due date {p3.due_date:%d-%m-%Y} — 0 % done")
+
+
+def test_removing_a_draft_milestone_removes_its_dependencies(app):
+    from tracker.operations.plans import remove_milestone
+
+    plan = factories.plan(department=factories.department("draftdep"), status="draft")
+    a = factories.milestone(plan=plan, code="D-1", today=TODAY)
+    b = factories.milestone(plan=plan, code="D-2", today=TODAY)
+    db.session.add(MilestoneDependency(predecessor_id=a.id, successor_id=b.id))
+    db.session.commit()
+    remove_milestone(a, factories.user("nic"))
+    db.session.commit()
+    assert _deps() == []
+    assert db.session.get(Milestone, b.id) is not None

@@ -23,7 +23,7 @@ Python over the rows, in dependency order) for the scan, the scorecard and the p
 ``tests/test_forecast.py`` proves they agree.
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
 
@@ -102,7 +102,6 @@ class Forecast:
     not_before_today: bool = False
     expected_days: float = 0.0  # the whole duration expected, for successors' remaining work
     start_date: date | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def slip_days(self):

@@ -724,19 +724,23 @@ def dependency_start(m) -> date:
     return m.start_date if m.start_date is not None else m.due_date
 
 
-def holds_up(p, m, today: date) -> bool:
+def holds_up(p, m, today: date, p_forecast: date | None = None) -> bool:
     """The predecessor ``p`` puts its successor ``m`` at risk: ``p`` is still open and is
-    overdue, or is due after ``m``'s start."""
+    overdue, or is due (or forecast, ``p_forecast``) to finish after ``m``'s start."""
+    start = dependency_start(m)
     return p.status not in CLOSED_STATUSES and (
-        p.due_date < today or p.due_date > dependency_start(m))
+        p.due_date < today or p.due_date > start
+        or (p_forecast is not None and p_forecast > start))
 
 
-def predecessor_at_risk(m, predecessors, today: date):
+def predecessor_at_risk(m, predecessors, today: date, forecasts=None):
     """The predecessor that puts the open milestone ``m`` at risk (the earliest due, then by
-    code), or None. ``predecessors``: the milestones ``m`` waits for."""
+    code), or None. ``predecessors``: the milestones ``m`` waits for; ``forecasts``: their
+    forecast finish by id (as the scan stored them), where known."""
     if m.status in CLOSED_STATUSES:
         return None
-    risky = sorted((p for p in predecessors if holds_up(p, m, today)),
+    forecasts = forecasts or {}
+    risky = sorted((p for p in predecessors if holds_up(p, m, today, forecasts.get(p.id))),
                    key=lambda p: (p.due_date, p.code, p.id))
     return risky[0] if risky else None
 
@@ -744,15 +748,19 @@ def predecessor_at_risk(m, predecessors, today: date):
 def _risky_predecessors(today: date):
     from sqlalchemy.orm import aliased
 
-    from models import MilestoneDependency
+    from models import MilestoneDependency, MilestoneForecast
 
     p = aliased(Milestone, name="predecessor")
+    start = sa.func.coalesce(Milestone.start_date, Milestone.due_date)
+    forecast_after = (sa.select(MilestoneForecast.milestone_id)
+                      .where(MilestoneForecast.milestone_id == p.id,
+                             MilestoneForecast.forecast_on > start)
+                      .correlate(p, Milestone).exists())
     q = (sa.select(p)
          .join(MilestoneDependency, MilestoneDependency.predecessor_id == p.id)
          .where(MilestoneDependency.successor_id == Milestone.id,
                 p.status.notin_(CLOSED_STATUSES),
-                sa.or_(p.due_date < _d(today),
-                       p.due_date > sa.func.coalesce(Milestone.start_date, Milestone.due_date)))
+                sa.or_(p.due_date < _d(today), p.due_date > start, forecast_after))
          .correlate(Milestone))
     return p, q
 
