@@ -88,6 +88,8 @@ class Config:
     ESCALATE_TO_NIC_DAYS = _int("ESCALATE_TO_NIC_DAYS", 7)
     ESCALATE_TO_SECRETARY_DAYS = _int("ESCALATE_TO_SECRETARY_DAYS", 14)
     ACCESSIBILITY_AUDIT_VALID_DAYS = _int("ACCESSIBILITY_AUDIT_VALID_DAYS", 365)
+    # A milestone forecast to finish more than this many days after its due date is flagged.
+    FORECAST_MARGIN_DAYS = _int("FORECAST_MARGIN_DAYS", 7)
     # Review meetings: departments ticked by default when planning (the top of the ranking).
     AGENDA_MAX_DEPARTMENTS = _int("AGENDA_MAX_DEPARTMENTS", 12)
 

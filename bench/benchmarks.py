@@ -325,3 +325,19 @@ def list_export(ctx):
         overdue = conn.scalar(sa.select(sa.func.count(Milestone.id))
                               .where(rules.overdue_sql(ctx.today)))
     return figures + [Figure("list_export_rows", overdue, "rows")]
+
+
+_BACKTEST = {}
+
+
+@benchmark("forecast_backtest")
+def forecast_backtest(ctx):
+    """The forecasts' backtest (``bench.forecast_backtest``): milestones completed in the
+    last 180 days forecast from the data as it stood half-way through their planned time, on
+    generated departments with known slip habits and on the demo roadmap, against the naive
+    "finishes on its due date". Independent of the scale: computed once per run."""
+    from bench import forecast_backtest as backtest
+
+    if ctx.today not in _BACKTEST:
+        _BACKTEST[ctx.today] = backtest.figures(ctx.today, ctx.thresholds.forecast_margin_days)
+    return list(_BACKTEST[ctx.today])

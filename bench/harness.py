@@ -81,7 +81,10 @@ class StatementRecorder:
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
         if not _NOT_A_QUERY.match(statement):
-            self.statements.append((statement, parameters))
+            if executemany:  # replayed one parameter set at a time
+                self.statements.extend((statement, p) for p in parameters)
+            else:
+                self.statements.append((statement, parameters))
 
     def __enter__(self):
         sa.event.listen(self.engine, "before_cursor_execute", self._before)

@@ -22,11 +22,12 @@ log = logging.getLogger(__name__)
 
 SHEETS = ("Milestones", "Roadmap")
 REQUIRED = ("Department code", "Milestone code", "Title", "Category", "Due date", "Status")
-OPTIONAL = ("Description", "Owner", "Start date", "% complete", "Completed on")
+OPTIONAL = ("Description", "Owner", "Start date", "% complete", "Completed on", "Depends on")
 MAX_ROWS = 10000
 HEADER_SEARCH_ROWS = 20
 LIMITS = {"Milestone code": 40, "Title": 300, "Owner": 200, "Description": 5000}
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_DEPENDS_ON = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_-]*:)?[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class PlanRow:
     percent_complete: int = 0
     completed_on: date | None = None
     fields: dict = field(default_factory=dict)
+    # The codes of the milestones it waits for ("HLTH-01, PWD:NET-03"); None when the sheet
+    # has no "Depends on" column (its dependencies are then left as they are).
+    depends_on: list | None = None
+    depends_on_cell: tuple = ("", "")  # (sheet, column) of "Depends on", to name in errors
 
     def values(self):
         return {
@@ -230,6 +235,20 @@ def _read_sheet(sheet, departments):
                     bad("Status", _("a completed milestone needs a 'Completed on' column and date"))
         elif dates.get("Completed on") is not None:
             bad("Completed on", _("is only for a completed milestone"))
+        depends_on = None
+        if "Depends on" in columns:
+            raw_deps = _text(cell.get("Depends on"))
+            hidden = hidden_character_message(raw_deps)
+            # An empty cell leaves the milestone's dependencies as they are.
+            depends_on = [c.strip() for c in re.split(r"[,;]", raw_deps) if c.strip()] or None
+            if hidden:
+                bad("Depends on", hidden)
+            for c in depends_on or ():
+                if not _DEPENDS_ON.match(c) or len(c) > LIMITS["Milestone code"] + 21:
+                    bad("Depends on", _("'%(value)s' is not a milestone code (write codes "
+                                        "separated by commas, a department code and a colon "
+                                        "before a code of another department)", value=c))
+                    break
         if dept and code:
             first = seen.get((dept, code.upper()))
             if first is not None:
@@ -245,7 +264,8 @@ def _read_sheet(sheet, departments):
             category=category, due_date=dates["Due date"], status=status,
             description=texts.get("Description", ""), owner=texts.get("Owner", ""),
             start_date=dates.get("Start date"), percent_complete=percent,
-            completed_on=dates.get("Completed on"),
+            completed_on=dates.get("Completed on"), depends_on=depends_on,
+            depends_on_cell=(name, col("Depends on") if "Depends on" in columns else ""),
         ))
     if not result and not problems:
         problems.append(ImportProblem(name, None, None, _("The sheet has no milestones.")))

@@ -19,6 +19,7 @@ COLUMNS = [
     Column("Status", width=14, min_width=14),
     Column("% complete", "number", width=11, min_width=11),
     Column("Completed on", "date", width=13, min_width=13),
+    Column("Depends on", width=20, min_width=20),
 ]
 TEMPLATE_ROWS = 1000
 INSTRUCTIONS_WIDTH = 90  # fits a portrait page at full size
@@ -33,6 +34,10 @@ INSTRUCTIONS = [
     "Dates: enter real dates (DD-MM-YYYY). The due date may not be before the start date.",
     "% complete: a whole number from 0 to 100. A completed milestone is 100 and needs the "
     "Completed on date.",
+    "Depends on: the codes of the milestones this one waits for, separated by commas "
+    "(e.g. HLTH-01, HLTH-02); for another department's milestone write its department code "
+    "and a colon first (PWD:NET-03). Milestones may not wait for each other in a circle. "
+    "Left empty, a milestone's dependencies stay as they are.",
     "Do not rename the column headings. Save as an Excel Workbook (.xlsx), not a macro "
     "workbook, and upload it on the Import page: you will see a preview of what will be "
     "created or changed before anything is saved.",

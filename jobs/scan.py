@@ -171,6 +171,21 @@ def flag_rules(today: date, t: Thresholds):
             _details(label=Department.name, code=Department.code),
         ),
     ]
+    found += [
+        FlagRule(
+            "predecessor_at_risk", "milestone", Milestone, rules.predecessor_at_risk_sql(today),
+            rules.FLAG_SEVERITY["predecessor_at_risk"], "department",
+            _details(label=Milestone.code + " · " + Milestone.title, due_date=Milestone.due_date,
+                     predecessor=rules.predecessor_at_risk_label_sql(today),
+                     predecessor_id=rules.predecessor_at_risk_id_sql(today)),
+        ),
+        FlagRule(
+            "forecast_to_slip", "milestone", Milestone, rules.forecast_to_slip_sql(today, t),
+            rules.FLAG_SEVERITY["forecast_to_slip"], "department",
+            _details(label=Milestone.code + " · " + Milestone.title, due_date=Milestone.due_date,
+                     forecast=rules.forecast_on_sql()),
+        ),
+    ]
     assert tuple(r.kind for r in found) == FLAG_KINDS, "every kind of flag has its rule"
     return found
 
@@ -240,6 +255,30 @@ def raise_statement(rule, now: datetime, dialect: str):
     )
 
 
+def refresh_forecasts(today: date, conn):
+    """Store every open milestone's forecast (``tracker.forecast``) for the 'forecast to
+    slip' flag: only the rows that changed are written."""
+    from models import MilestoneForecast
+    from tracker.forecast import forecast_all
+
+    table = MilestoneForecast.__table__
+    now = {i: f.on for i, f in forecast_all(today, connection=conn).items()}
+    stored = dict(conn.execute(sa.select(table.c.milestone_id, table.c.forecast_on)).all())
+    gone = [i for i in stored if i not in now]
+    changed = [{"m": i, "on": on, "today": today} for i, on in now.items()
+               if i in stored and stored[i] != on]
+    new = [{"milestone_id": i, "forecast_on": on, "computed_on": today}
+           for i, on in now.items() if i not in stored]
+    for start in range(0, len(gone), 5000):
+        conn.execute(sa.delete(table).where(table.c.milestone_id.in_(gone[start:start + 5000])))
+    if changed:
+        conn.execute(sa.update(table).where(table.c.milestone_id == sa.bindparam("m"))
+                     .values(forecast_on=sa.bindparam("on"), computed_on=sa.bindparam("today")),
+                     changed)
+    if new:
+        conn.execute(sa.insert(table), new)
+
+
 @dataclass
 class ScanResult:
     raised: int = 0
@@ -267,6 +306,7 @@ def scan(today: date, now: datetime, t: Thresholds, connection=None) -> ScanResu
         # it saves (seconds at 100,000 milestones).
         conn.exec_driver_sql("SET LOCAL jit = off")
     result = ScanResult(by_kind={})
+    refresh_forecasts(today, conn)
     for rule in flag_rules(today, t):
         cleared = conn.execute(clear_statement(rule, now)).rowcount
         escalated = conn.execute(escalate_statement(rule)).rowcount if rule.moves else 0

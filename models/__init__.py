@@ -4,6 +4,7 @@ from models.attachment import Attachment
 from models.audit_log import AuditLog
 from models.bottleneck import Bottleneck
 from models.department import Department
+from models.dependency import MilestoneDependency, MilestoneForecast
 from models.digital_asset import DigitalAsset, HealthCheck
 from models.flag import Flag
 from models.job_run import JobRun
@@ -29,6 +30,8 @@ __all__ = [
     "HealthCheck",
     "JobRun",
     "Milestone",
+    "MilestoneDependency",
+    "MilestoneForecast",
     "MilestoneUpdate",
     "MinutesAmendment",
     "Notification",

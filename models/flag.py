@@ -18,6 +18,8 @@ FLAG_KINDS = (
     "website_down",
     "website_no_https",
     "no_submitted_plan",
+    "predecessor_at_risk",
+    "forecast_to_slip",
 )
 FLAG_SEVERITIES = ("info", "warning", "critical")
 # Who a flag has reached on the escalation ladder.

@@ -32,6 +32,16 @@ from tests.route_walk import (
 from tracker import create_app
 from tracker.extensions import db
 
+def _dependency(w):
+    """The own milestone waits for the second one (``@milestone2.id``)."""
+    from models import MilestoneDependency
+    from tracker.extensions import db as _db
+
+    _db.session.flush()
+    _db.session.add(MilestoneDependency(predecessor_id=w.milestone2.id,
+                                        successor_id=w.milestone.id))
+
+
 def _draft(w):
     w.plan.status = "draft"
 
@@ -90,7 +100,7 @@ THRESHOLDS = {"at_risk_window_days": "10", "stale_days": "20", "sla_critical_day
               "sla_high_days": "7", "sla_medium_days": "14", "sla_low_days": "30",
               "certificate_warning_days": "30", "website_stale_days": "90",
               "escalate_to_nic_days": "7", "escalate_to_secretary_days": "14",
-              "accessibility_audit_valid_days": "365"}
+              "accessibility_audit_valid_days": "365", "forecast_margin_days": "7"}
 # Hidden fields a form could be tricked with: they must be ignored or refused.
 FORGED = {"department_id": "@other.id", "department": "@other.code", "plan_id": "@other_plan.id",
           "owner": "Forged Owner", "baseline_due": "2000-01-01", "status_approved": "1",
@@ -159,6 +169,12 @@ ROUTES = {
                                      "percent_complete": "70", "note": "Testing done", **FORGED},
                                keep=("milestone.department_id", "milestone.plan_id",
                                      "milestone.owner", "milestone.baseline_due")),
+    "milestones.add_dependency": R(POST=WORKFLOW, args={"milestone_id": "@milestone.id"},
+                                   data={"predecessor": "OWN-2", **FORGED},
+                                   keep=("milestone.department_id", "milestone.version")),
+    "milestones.remove_dependency": R(POST=WORKFLOW, prepare=_dependency,
+                                      args={"milestone_id": "@milestone.id",
+                                            "predecessor_id": "@milestone2.id"}),
     "bottlenecks.index":     R(GET=READ),
     "bottlenecks.show":      R(GET=OWN, args={"bottleneck_id": "@bottleneck.id"}),
     "bottlenecks.raise_on_department": R(
@@ -343,6 +359,15 @@ ROUTES = {
                                args={"milestone_id": "@milestone.id"},
                                data={"version": "@milestone.version", "percent_complete": 80,
                                      "note": "Through the API"}),
+    "api.milestone_dependencies": R(api=True, GET=API_OWN,
+                                    args={"milestone_id": "@milestone.id"}),
+    "api.add_milestone_dependency": R(api=True, POST="401 403 201 404 201 201 403",
+                                      args={"milestone_id": "@milestone.id"},
+                                      data={"predecessor": "OWN-2"}),
+    "api.remove_milestone_dependency": R(api=True, DELETE="401 403 200 404 200 200 403",
+                                         prepare=_dependency,
+                                         args={"milestone_id": "@milestone.id",
+                                               "predecessor_id": "@milestone2.id"}),
     "api.bottlenecks":       R(api=True, GET=API_READ),
     "api.bottleneck":        R(api=True, GET=API_OWN, args={"bottleneck_id": "@bottleneck.id"}),
     "api.create_bottleneck": R(api=True, POST="401 403 201 404 201 201 403",

@@ -121,8 +121,13 @@ def test_every_benchmark_produces_its_figures_once(bench_url, tmp_path, capsys):
                                "overdue_list", "overdue_first_page", "flag_scan",
                                "roadmap_export", "minutes_export", "plan_import",
                                "openpyxl_baseline", "load", "list_export", "cli_start",
-                               "page_weight"}
+                               "page_weight", "forecast_backtest"}
     assert figures["list_export_rows_200"]["value"] >= 0 and "list_export_ratio_200" in figures
+    # The forecasts' backtest: both data sets forecast, and the forecast beats the naive one.
+    for data in ("generated", "demo"):
+        assert figures[f"forecast_{data}_milestones_200"]["value"] > 0
+        assert (figures[f"forecast_{data}_mae_days_200"]["value"]
+                < figures[f"forecast_{data}_naive_mae_days_200"]["value"]), data
 
 
 def test_lost_updates_counts_missing_history_and_broken_chains(generated):

@@ -81,7 +81,7 @@ def test_secretary_dashboard_figures_and_tables(known, as_user):
     assert figure["data"][0]["y"] == ["Health", "Public Works", "Rural Development"]
     assert figure["data"][0]["x"][0] == 25.0
     rows = texts(page.tables["table-scorecard"])
-    assert rows[1] == ["1", "Health", "25%", "1", "4", "7.8", "1", "2", "1", "1"]
+    assert rows[1] == ["1", "Health", "25%", "1", "4", "7.8", "1", "2", "1", "1", "–", "0"]
 
     # 2 timeline: a today line and the count shown
     figure = page.json_blocks["figure-timeline"]

@@ -117,6 +117,11 @@ class Chart:
     figure: dict
     table: Table
     note: str = ""
+    # A list that says in words what the chart draws beside the bars (the timeline's
+    # dependencies): (text, link) pairs under ``links_title``, and what it left out.
+    links: list = field(default_factory=list)
+    links_title: str = ""
+    links_note: str = ""
 
     @property
     def figure_json(self):
@@ -267,6 +272,20 @@ def timeline_chart(ov, link, dept_names, name="timeline", rows=None, total=None,
             hovertext=[rows[i].due_date.isoformat() for i in idx],
             hovertemplate="%{y}<br>" + _("Current due") + ": %{hovertext}<extra></extra>",
         ))
+    forecast = [i for i, r in enumerate(rows) if getattr(r, "forecast", None) is not None]
+    if forecast:
+        traces.append(go.Scatter(
+            _validate=False,
+            name=_("Forecast finish"),
+            y=[labels[i] for i in forecast],
+            x=[rows[i].forecast.isoformat() for i in forecast],
+            mode="markers",
+            marker={"symbol": "diamond", "size": 11, "color": "#1b1b1b",
+                    "line": {"color": "#ffffff", "width": 1}},
+            customdata=[links[i] for i in forecast],
+            hovertext=[_fmt(rows[i].forecast) for i in forecast],
+            hovertemplate="%{y}<br>" + _("Forecast finish") + ": %{hovertext}<extra></extra>",
+        ))
     fig = go.Figure(_validate=False, data=traces, layout=_layout(title, _("Date"), _("Milestone"), _bar_height(len(rows) * 1.3),
                 barmode="group",
                 xaxis={"type": "date"},
@@ -281,7 +300,8 @@ def timeline_chart(ov, link, dept_names, name="timeline", rows=None, total=None,
                               "font": {"color": "#1b1b1b"}}])
     )
     headers = [_("Milestone"), _("Department"), _("Title"), _("Start"), _("Baseline due"),
-               _("Current due"), _("Days slipped"), _("Done (%)"), _("Health")]
+               _("Current due"), _("Days slipped"), _("Done (%)"), _("Health"),
+               _("Forecast finish")]
     table_rows = []
     for r, url in zip(rows, links):
         table_rows.append([
@@ -294,12 +314,26 @@ def timeline_chart(ov, link, dept_names, name="timeline", rows=None, total=None,
             Cell(r.slipped),
             Cell(r.percent_complete),
             Cell(r.health, text=health_label(r.health)),
+            Cell(getattr(r, "forecast", None), text=_fmt(getattr(r, "forecast", None))),
         ])
-    note = _("Showing %(shown)d of %(total)d open milestones, earliest due first.",
+    note = _("Showing %(shown)d of %(total)d open milestones, earliest due first. The "
+             "diamond marks the forecast finish as of the latest scan.",
              shown=len(rows), total=total)
     table = Table(title, headers, table_rows,
-                  [False, False, False, False, False, False, True, True, False])
-    return Chart(name, title, _figure(fig), table, note)
+                  [False, False, False, False, False, False, True, True, False, False])
+    chart = Chart(name, title, _figure(fig), table, note)
+    if name == "timeline":
+        pairs = getattr(ov, "dependencies", [])
+        chart.links_title = _("Dependencies of the milestones shown")
+        chart.links = [
+            (_("%(code)s waits for %(other)s · %(title)s", code=r.code, other=code,
+               title=ptitle), link(milestone=pid))
+            for r, pid, code, ptitle in pairs]
+        total_deps = getattr(ov, "dependencies_total", 0)
+        if total_deps > len(pairs):
+            chart.links_note = _("Showing %(shown)d of %(total)d dependencies.",
+                                 shown=len(pairs), total=total_deps)
+    return chart
 
 
 def _fmt(day):
@@ -476,15 +510,29 @@ def scorecard_chart(ov, link) -> Chart:
         customdata=[link(department=r.department.code, due_so_far="1") for r in rows],
         hovertemplate="%{y}<br>" + _("On-time rate") + ": %{text}<extra></extra>",
     ))
+    forecast_rates = [r.forecast_on_time_rate for r in rows]
+    traces.append(go.Bar(
+        _validate=False,
+        name=_("Forecast on-time rate (%)"),
+        y=names,
+        x=[0 if v is None else v for v in forecast_rates],
+        orientation="h",
+        marker=_marker("#b35806", "x"),
+        text=[_("no forecast") if v is None else f"{v:g}%" for v in forecast_rates],
+        textposition="outside",
+        customdata=[link(department=r.department.code) for r in rows],
+        hovertemplate="%{y}<br>" + _("Forecast on-time rate") + ": %{text}<extra></extra>",
+    ))
     fig = go.Figure(_validate=False, data=traces, layout=_layout(title, _("Milestones due so far completed on time (%)"),
                 _("Department"), _bar_height(len(rows)),
-                showlegend=False, xaxis={"range": [0, 110]},
+                barmode="group", xaxis={"range": [0, 110]},
                 yaxis={"autorange": "reversed", "type": "category"})
     )
     headers = [_("Rank"), _("Department"), _("On-time rate (%)"),
                _("Completed on time"), _("Due so far"), _("Average slippage (days)"),
                _("Stale updates"), _("Open bottlenecks over 30 days"),
-               _("Audit certificates expired"), _("Audit certificates expiring")]
+               _("Audit certificates expired"), _("Audit certificates expiring"),
+               _("Forecast on time (%)"), _("Open milestones forecast")]
     table_rows = []
     for r in rows:
         code = r.department.code
@@ -502,12 +550,16 @@ def scorecard_chart(ov, link) -> Chart:
                                               certificate="expired")),
             Cell(r.certificates_expiring, link(kind="websites", department=code,
                                                certificate="expiring")),
+            Cell(r.forecast_on_time_rate, text=_pct(r.forecast_on_time_rate) or "–"),
+            Cell(r.forecast_total),
         ])
-    table = Table(title, headers, table_rows, [True, False] + [True] * 8, row_header=1)
+    table = Table(title, headers, table_rows, [True, False] + [True] * 10, row_header=1)
     return Chart("scorecard", title, _figure(fig), table,
                  _("On-time rate: milestones completed by their baseline due date (else due "
                    "date), of those completed or overdue. Slippage: average days the due date "
-                   "moved past the baseline. Departments with nothing due yet come last."))
+                   "moved past the baseline. Departments with nothing due yet come last. "
+                   "Forecast on time: open milestones forecast (from the department's own "
+                   "record, as of the latest scan) to finish by their due date."))
 
 
 BUILDERS = {

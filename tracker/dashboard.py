@@ -346,6 +346,7 @@ class TimelineRow:
     percent_complete: int
     health: str
     slipped: int
+    forecast: date | None = None  # as the latest scan forecast it
 
 
 def _milestone_rows(where, today, t, limit):
@@ -371,11 +372,56 @@ def _milestone_rows(where, today, t, limit):
             Milestone.percent_complete,
             rules.health_sql(today, t),
             rules.slipped_days_sql(),
+            rules.forecast_on_sql(),
         )
         .where(Milestone.id.in_(first))
         .order_by(Milestone.due_date, Milestone.id)
     ).all()
     return [TimelineRow(*row) for row in rows]
+
+
+# The timeline lists at most this many dependencies between the milestones it shows.
+DEPENDENCIES_LIMIT = 60
+
+
+def dependencies_among(rows, limit=DEPENDENCIES_LIMIT):
+    """``(pairs, total)``: the dependencies whose successor is among the timeline's ``rows``,
+    each ``(successor row, predecessor id, code, title)``, at most ``limit``; one query and
+    a count. The list the timeline shows beside its chart, which works without it."""
+    from models import MilestoneDependency
+
+    by_id = {r.id: r for r in rows}
+    if not by_id:
+        return [], 0
+    where = MilestoneDependency.successor_id.in_(sorted(by_id))
+    found = db.session.execute(
+        sa.select(MilestoneDependency.successor_id, Milestone.id, Milestone.code,
+                  Milestone.title)
+        .join(Milestone, Milestone.id == MilestoneDependency.predecessor_id)
+        .where(where)
+        .order_by(MilestoneDependency.successor_id, Milestone.due_date, Milestone.code)
+        .limit(limit)).all()
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(MilestoneDependency).where(where)).scalar_one()
+    order = {r.id: i for i, r in enumerate(rows)}
+    pairs = sorted(((by_id[s], pid, code, title) for s, pid, code, title in found),
+                   key=lambda p: (order[p[0].id], p[2]))
+    return pairs, total
+
+
+def forecast_on_time(f: Filters):
+    """``{department id: (forecast on time, open milestones with a forecast)}`` from the
+    forecasts the latest scan stored: one grouped query."""
+    from models import MilestoneForecast
+
+    rows = db.session.execute(
+        sa.select(Milestone.department_id,
+                  _sum_if(MilestoneForecast.forecast_on <= Milestone.due_date),
+                  sa.func.count())
+        .join(MilestoneForecast, MilestoneForecast.milestone_id == Milestone.id)
+        .where(rules.open_sql(), *milestone_scope(f, dates=False))
+        .group_by(Milestone.department_id)).all()
+    return {d: (int(on_time or 0), n) for d, on_time, n in rows}
 
 
 def _count(where):
@@ -649,9 +695,18 @@ class ScorecardRow:
     certificates_expired: int
     certificates_expiring: int
     rank: int = 0
+    forecast_on_time: int = 0
+    forecast_total: int = 0
+
+    @property
+    def forecast_on_time_rate(self):
+        """Open milestones forecast to finish by their due date (%), None with none."""
+        if not self.forecast_total:
+            return None
+        return round(100 * self.forecast_on_time / self.forecast_total, 1)
 
 
-def scorecard(departments, stats, over_30, certs):
+def scorecard(departments, stats, over_30, certs, forecasts=None):
     """Departments ranked worst first: lowest on-time rate (none due yet: last), then most
     open bottlenecks over 30 days, most stale updates, most slippage, then by name."""
     empty = MilestoneStats()
@@ -670,6 +725,8 @@ def scorecard(departments, stats, over_30, certs):
                 bottlenecks_over_30=over_30.get(d.id, 0),
                 certificates_expired=c["expired"],
                 certificates_expiring=c["expiring"],
+                forecast_on_time=(forecasts or {}).get(d.id, (0, 0))[0],
+                forecast_total=(forecasts or {}).get(d.id, (0, 0))[1],
             )
         )
     rows.sort(
@@ -706,6 +763,8 @@ class Overview:
     scorecard: list
     timeline: list
     timeline_total: int
+    dependencies: list = field(default_factory=list)
+    dependencies_total: int = 0
 
 
 SECTIONS = ("health", "timeline", "bottlenecks", "services", "progress", "scorecard")
@@ -723,7 +782,8 @@ def overview(all_departments, f: Filters, today: date, t, sections=SECTIONS):
     card = []
     if "scorecard" in need:
         card = scorecard(
-            departments, stats, open_bottlenecks_over_30(f, today), certificates(f, today, t)
+            departments, stats, open_bottlenecks_over_30(f, today), certificates(f, today, t),
+            forecast_on_time(f),
         )
     return Overview(
         today=today,
@@ -740,4 +800,6 @@ def overview(all_departments, f: Filters, today: date, t, sections=SECTIONS):
         scorecard=card,
         timeline=rows,
         timeline_total=total,
+        **dict(zip(("dependencies", "dependencies_total"),
+                   dependencies_among(rows) if "timeline" in need else ([], 0))),
     )

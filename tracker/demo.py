@@ -301,37 +301,51 @@ def _seed_plan(dept, stage, n_milestones, n_bottlenecks, services, nodal, nic, s
     _seed_bottlenecks(dept, milestones if stage == "approved" else [], n_bottlenecks, nodal, today, rng)
 
 
+# Each department's habit: how much longer than planned its milestones take (a department
+# of 1.4 finishes in 1.4× its planned time), so the forecasts have a record to learn from.
+SLIP_HABITS = (0.95, 1.05, 1.15, 1.25, 1.4, 1.6)
+
+
+def slip_habit(dept_code):
+    return random.Random(f"slip-{dept_code}").choice(SLIP_HABITS)
+
+
 def _progress(m, user, today, rng):
-    """Give an approved milestone a plausible history up to today."""
+    """Give an approved milestone a plausible history up to today: it takes its department's
+    habit times its planned duration (give or take), and reports progress along the way."""
     if m.start_date >= today:
         return
     span = max((m.due_date - m.start_date).days, 1)
-    elapsed = (min(today, m.due_date) - m.start_date).days
+    noise = random.Random(f"{m.code}-{span}")
+    actual = max(1, round(span * slip_habit(m.department.code) * noise.lognormvariate(0, 0.15)))
+    finish = m.start_date + timedelta(days=actual)
     roll = rng.random()
     updates = []
     percent, status = 0, "not_started"
-    # Update days after the start, up to today at the latest.
-    steps = sorted(rng.sample(range(1, elapsed + 1), k=min(elapsed, rng.randint(1, 4))))
-    if m.due_date < today and roll < 0.55:
-        target, final = 100, "completed"
-    elif m.due_date < today and roll < 0.6:
-        target, final = m.percent_complete, "dropped"
+    if finish < today and roll < 0.9:
+        target, final, upto = 100, "completed", (finish - m.start_date).days
+    elif m.due_date < today and roll < 0.95:
+        target, final, upto = None, "dropped", (min(today, finish) - m.start_date).days
     else:
-        expected = int(100 * elapsed / span)
-        target = max(0, min(95, expected + rng.randint(-35, 20)))
-        final = "blocked" if roll > 0.93 else ("in_progress" if target else "not_started")
+        upto = (today - m.start_date).days
+        expected = int(100 * upto / actual)
+        target = max(0, min(95, expected + rng.randint(-10, 10)))
+        final = "blocked" if roll > 0.97 else ("in_progress" if target else "not_started")
+    # Update days after the start, up to the finish (or today) at the latest.
+    steps = sorted(rng.sample(range(1, upto + 1), k=min(upto, rng.randint(1, 4)))) if upto > 0 else []
+    if final == "completed" and (not steps or steps[-1] != upto):
+        steps = [d for d in steps if d < upto] + [upto]
     for i, day_offset in enumerate(steps):
         last = i == len(steps) - 1
-        new_percent = target if last else max(percent, int(target * (i + 1) / len(steps)))
+        # Reported progress: the true share done, rounded to 5 %, often a little behind.
+        on_track = max(0, min(95, 5 * round(20 * day_offset / actual) + 5 * noise.randint(-2, 1)))
+        new_percent = target if last and target is not None else max(percent, on_track)
         new_status = final if last else "in_progress"
-        at_day = m.start_date + timedelta(days=day_offset)
-        if final == "completed" and last:
-            at_day = min(today, m.due_date + timedelta(days=rng.randint(-10, 12)))
-            at_day = max(at_day, m.start_date)
         if new_status == status and new_percent == percent:
             continue
         updates.append(MilestoneUpdate(
-            milestone=m, user=user, at=_at(at_day), status_from=status, status_to=new_status,
+            milestone=m, user=user, at=_at(m.start_date + timedelta(days=day_offset)),
+            status_from=status, status_to=new_status,
             percent_from=percent, percent_to=new_percent,
             note=("Work completed and verified." if new_status == "completed" else
                   "Progress reported at the fortnightly review."),
@@ -340,7 +354,7 @@ def _progress(m, user, today, rng):
     # Some open milestones had their due date revised with a reason: slippage.
     if status not in ("completed", "dropped") and rng.random() < 0.25:
         new_due = m.due_date + timedelta(days=rng.randint(15, 90))
-        at_day = min(today, m.due_date)
+        at_day = max(min(today, m.due_date), m.start_date + timedelta(days=steps[-1] if steps else 0))
         updates.append(MilestoneUpdate(
             milestone=m, user=user, at=_at(at_day, 12), due_from=m.due_date, due_to=new_due,
             reason=rng.choice(("dependency", "funds", "procurement", "vendor", "scope")),

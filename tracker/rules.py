@@ -41,6 +41,8 @@ FLAG_KIND_LABELS = {
     "website_down": N_("Website down"),
     "website_no_https": N_("Website without HTTPS"),
     "no_submitted_plan": N_("No action plan submitted"),
+    "predecessor_at_risk": N_("At risk from its predecessor"),
+    "forecast_to_slip": N_("Forecast to slip"),
 }
 FLAG_SEVERITY_LABELS = {"info": N_("Information"), "warning": N_("Warning"), "critical": N_("Critical")}
 ESCALATION_LABELS = {"department": N_("Nodal officer"), "nic": N_("NIC"), "secretary": N_("Secretary")}
@@ -622,6 +624,8 @@ FLAG_SEVERITY = {
     "website_down": "critical",
     "website_no_https": "warning",
     "no_submitted_plan": "warning",
+    "predecessor_at_risk": "warning",
+    "forecast_to_slip": "warning",
 }
 
 
@@ -706,3 +710,104 @@ def flag_reaches_sql():
             sa.and_(User.role == "secretary", Flag.escalation == "secretary"),
         ),
     )
+
+
+# --- Dependencies and forecasts ---------------------------------------------------------------
+#
+# Finish-to-start: a successor should not start before its predecessors have finished. A
+# milestone's "start" is its start date; a milestone without one is judged against its due
+# date (the latest its predecessors may finish for it to finish on time).
+
+
+def dependency_start(m) -> date:
+    """The date by which the predecessors of ``m`` must have finished."""
+    return m.start_date if m.start_date is not None else m.due_date
+
+
+def holds_up(p, m, today: date, p_forecast: date | None = None) -> bool:
+    """The predecessor ``p`` puts its successor ``m`` at risk: ``p`` is still open and is
+    overdue, or is due (or forecast, ``p_forecast``) to finish after ``m``'s start."""
+    start = dependency_start(m)
+    return p.status not in CLOSED_STATUSES and (
+        p.due_date < today or p.due_date > start
+        or (p_forecast is not None and p_forecast > start))
+
+
+def predecessor_at_risk(m, predecessors, today: date, forecasts=None):
+    """The predecessor that puts the open milestone ``m`` at risk (the earliest due, then by
+    code), or None. ``predecessors``: the milestones ``m`` waits for; ``forecasts``: their
+    forecast finish by id (as the scan stored them), where known."""
+    if m.status in CLOSED_STATUSES:
+        return None
+    forecasts = forecasts or {}
+    risky = sorted((p for p in predecessors if holds_up(p, m, today, forecasts.get(p.id))),
+                   key=lambda p: (p.due_date, p.code, p.id))
+    return risky[0] if risky else None
+
+
+def _risky_predecessors(today: date):
+    from sqlalchemy.orm import aliased
+
+    from models import MilestoneDependency, MilestoneForecast
+
+    p = aliased(Milestone, name="predecessor")
+    start = sa.func.coalesce(Milestone.start_date, Milestone.due_date)
+    forecast_after = (sa.select(MilestoneForecast.milestone_id)
+                      .where(MilestoneForecast.milestone_id == p.id,
+                             MilestoneForecast.forecast_on > start)
+                      .correlate(p, Milestone).exists())
+    q = (sa.select(p)
+         .join(MilestoneDependency, MilestoneDependency.predecessor_id == p.id)
+         .where(MilestoneDependency.successor_id == Milestone.id,
+                p.status.notin_(CLOSED_STATUSES),
+                sa.or_(p.due_date < _d(today), p.due_date > start, forecast_after))
+         .correlate(Milestone))
+    return p, q
+
+
+def predecessor_at_risk_sql(today: date):
+    """Over Milestone: ``predecessor_at_risk`` is not None."""
+    _p, q = _risky_predecessors(today)
+    return sa.and_(open_sql(), q.with_only_columns(sa.literal(1)).exists())
+
+
+def predecessor_at_risk_id_sql(today: date):
+    """Over Milestone: the id of the predecessor ``predecessor_at_risk`` names."""
+    p, q = _risky_predecessors(today)
+    return (q.with_only_columns(p.id).order_by(p.due_date, p.code, p.id).limit(1)
+            .scalar_subquery())
+
+
+def predecessor_at_risk_label_sql(today: date):
+    """Over Milestone: "CODE · Title" of the predecessor ``predecessor_at_risk`` names."""
+    p, q = _risky_predecessors(today)
+    return (q.with_only_columns(p.code + " · " + p.title).order_by(p.due_date, p.code, p.id)
+            .limit(1).scalar_subquery())
+
+
+def is_forecast_to_slip(m, forecast_on: date | None, today: date, t: Thresholds) -> bool:
+    """Open, not yet due (the flag warns before the due date), and forecast to finish more
+    than ``forecast_margin_days`` after it."""
+    return (m.status not in CLOSED_STATUSES and forecast_on is not None
+            and m.due_date >= today
+            and (forecast_on - m.due_date).days > t.forecast_margin_days)
+
+
+def forecast_on_sql():
+    """Over Milestone: its forecast as the latest scan stored it (None when there is none)."""
+    from models import MilestoneForecast
+
+    return (sa.select(MilestoneForecast.forecast_on)
+            .where(MilestoneForecast.milestone_id == Milestone.id)
+            .correlate(Milestone).scalar_subquery())
+
+
+def forecast_to_slip_sql(today: date, t: Thresholds):
+    from models import MilestoneForecast
+
+    slips = (sa.select(MilestoneForecast.milestone_id)
+             .where(MilestoneForecast.milestone_id == Milestone.id,
+                    days_between(Milestone.due_date, MilestoneForecast.forecast_on)
+                    > t.forecast_margin_days)
+             .correlate(Milestone).exists())
+    return sa.and_(open_sql(), Milestone.due_date >= _d(today), slips)

@@ -18,6 +18,7 @@ class Thresholds:
     escalate_to_nic_days: int = 7
     escalate_to_secretary_days: int = 14
     accessibility_audit_valid_days: int = 365
+    forecast_margin_days: int = 7
     timezone: str = "Asia/Kolkata"
 
     def sla_days(self, severity):

@@ -210,6 +210,8 @@ def show(flag_id):
 # it keeps for the app's own use (milestone_id, meeting_id) and the label are not shown.
 DETAIL_FACTS = (
     ("due_date", _l("Due date"), "date"),
+    ("predecessor", _l("Waits for"), "text"),
+    ("forecast", _l("Forecast finish"), "date"),
     ("severity", _l("Severity of the bottleneck"), "label"),
     ("raised_on", _l("Raised on"), "date"),
     ("valid_until", _l("Certificate valid until"), "date"),

@@ -11,11 +11,12 @@ from tracker import attachments as store
 from tracker import clock, rules
 from tracker.extensions import db
 from tracker.operations import attachments as attachment_ops
+from tracker.operations import dependencies as dependency_ops
 from tracker.operations import milestones as ops
 from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, can
 from tracker.settings import thresholds
-from views.workflow_forms import MilestoneUpdateForm, apply_errors
+from views.workflow_forms import DependencyForm, MilestoneUpdateForm, RemoveForm, apply_errors
 
 bp = Blueprint("milestones", __name__, url_prefix="/milestones")
 
@@ -43,7 +44,21 @@ def update_form_for(milestone, formdata=None):
     return form
 
 
-def render_page(milestone, form=None, general_errors=(), status=200):
+# The code picker offers at most this many codes (of the milestone's own department).
+PICKER_CODES = 200
+
+
+def picker_codes(milestone):
+    """Codes to pick a predecessor from: the department's other milestones, by code."""
+    return db.session.execute(
+        sa.select(Milestone.code, Milestone.title)
+        .where(Milestone.department_id == milestone.department_id, Milestone.id != milestone.id)
+        .order_by(Milestone.code).limit(PICKER_CODES)).all()
+
+
+def render_page(milestone, form=None, general_errors=(), status=200, dependency_form=None):
+    from tracker import forecast as forecasting
+
     today = clock.today()
     t = thresholds()
     history = ops.history(milestone.id)
@@ -54,8 +69,13 @@ def render_page(milestone, form=None, general_errors=(), status=200):
     ).all()
     severe = any(b.status in ("open", "escalated") and b.severity in rules.SEVERE
                  for b, _age in bottlenecks)
-    if form is None and can(current_user, "update_milestone", milestone):
+    may_edit = can(current_user, "update_milestone", milestone)
+    if form is None and may_edit:
         form = update_form_for(milestone)
+    if dependency_form is None and may_edit:
+        dependency_form = DependencyForm(formdata=None)
+    predecessors, successors, dependencies_left_off = dependency_ops.neighbours(milestone.id)
+    forecast = forecasting.forecast_for(milestone, today)
     return render_template(
         "milestones/show.html",
         milestone=milestone,
@@ -69,6 +89,14 @@ def render_page(milestone, form=None, general_errors=(), status=200):
         form=form,
         general_errors=list(general_errors),
         today=today,
+        predecessors=predecessors,
+        successors=successors,
+        dependencies_left_off=dependencies_left_off,
+        dependency_form=dependency_form,
+        remove_form=RemoveForm(formdata=None) if may_edit else None,
+        picker=picker_codes(milestone) if may_edit else [],
+        forecast=forecast,
+        forecast_words=forecasting.describe(forecast),
     ), status
 
 
@@ -133,3 +161,42 @@ def render_conflict(milestone_id, form, expected, files_dropped=False):
     form.version.data = str(milestone.version)
     return render_template("milestones/conflict.html", milestone=milestone, changes=changes,
                            form=form, expected=expected, files_dropped=files_dropped), 409
+
+
+@bp.route("/<int:milestone_id>/dependencies", methods=["POST"])
+@login_required
+def add_dependency(milestone_id):
+    """This milestone waits for another (finish-to-start), named by its code."""
+    milestone = authorize("update_milestone", load(milestone_id))
+    form = DependencyForm()
+    if not form.validate():
+        return render_page(milestone, dependency_form=form, status=422)
+    try:
+        predecessor = dependency_ops.resolve_code(form.predecessor.data, milestone)
+        dependency_ops.add_dependency(milestone, predecessor, current_user)
+    except ValidationError as exc:
+        db.session.rollback()
+        general = apply_errors(form, exc.errors)
+        return render_page(load(milestone_id), general_errors=general, dependency_form=form,
+                           status=422)
+    db.session.commit()
+    flash(_("%(code)s now waits for %(other)s.", code=milestone.code, other=predecessor.code),
+          "success")
+    return redirect(url_for("milestones.show", milestone_id=milestone_id,
+                            _anchor="dependencies-title"), 303)
+
+
+@bp.route("/<int:milestone_id>/dependencies/<int:predecessor_id>/remove", methods=["POST"])
+@login_required
+def remove_dependency(milestone_id, predecessor_id):
+    milestone = authorize("update_milestone", load(milestone_id))
+    if not RemoveForm().validate():
+        abort(400)
+    predecessor = dependency_ops.remove_dependency(milestone, predecessor_id, current_user)
+    if predecessor is None:
+        abort(404)
+    db.session.commit()
+    flash(_("%(code)s no longer waits for %(other)s.", code=milestone.code,
+            other=predecessor.code), "success")
+    return redirect(url_for("milestones.show", milestone_id=milestone_id,
+                            _anchor="dependencies-title"), 303)

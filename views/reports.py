@@ -104,7 +104,10 @@ def _check(filename, data):
     from exports.plan_import import read_plan
 
     check_xlsx(filename, data, limits_from_config(current_app.config))
-    return read_plan(data, ops.active_department_codes())
+    rows, problems = read_plan(data, ops.active_department_codes())
+    if not problems:
+        problems = ops.dependency_problems(rows)
+    return rows, problems
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -146,3 +146,17 @@ class AuditFilterForm(FlaskForm):
     entity_id = IntegerField(_l("Record id"), validators=[Optional()])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class DependencyForm(FlaskForm):
+    """The milestone this one waits for, by its code (a list of codes to pick from)."""
+
+    predecessor = StringField(
+        _l("Waits for the milestone (code)"),
+        validators=[DataRequired(_l("Enter the code of the milestone it waits for.")),
+                    Length(max=40)],
+        render_kw={"list": "milestone-codes", "autocomplete": "off"})
+
+
+class RemoveForm(FlaskForm):
+    """A POST button: only the CSRF token."""

@@ -203,5 +203,7 @@ THRESHOLD_NAMES = {
     "escalate_to_nic_days": N_("Escalate a flag to NIC after (days)"),
     "escalate_to_secretary_days": N_("Escalate a flag to the Secretary after (days)"),
     "accessibility_audit_valid_days": N_("An accessibility audit is valid for (days)"),
+    "forecast_margin_days": N_("Forecast to slip: flag a forecast later than the due date by "
+                               "more than (days)"),
 }
 assert set(THRESHOLD_NAMES) == set(EDITABLE), "every threshold needs its words"

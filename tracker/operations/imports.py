@@ -15,7 +15,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from models import ActionPlan, Department, Milestone, MilestoneUpdate
+from flask_babel import gettext as _
+
+from models import ActionPlan, Department, Milestone, MilestoneDependency, MilestoneUpdate
 from models.base import utcnow
 from tracker import audit
 from tracker.extensions import db
@@ -151,6 +153,7 @@ def apply_plan(rows, user, filename=""):
         new_ids = {(dept_id, code.upper()): id_ for id_, dept_id, code in returned}
     if history:
         db.session.execute(sa.insert(MilestoneUpdate.__table__), history)
+    _apply_dependencies(rows, departments, milestones, new_ids, user)
     audit.record_many(
         [(action, entity, new_ids[ref] if isinstance(ref, tuple) else ref, changes)
          for action, entity, ref, changes in entries]
@@ -159,6 +162,115 @@ def apply_plan(rows, user, filename=""):
              "departments": sorted({r.department_code for r in rows})})],
         user=user)
     return counts
+
+
+# --- Dependencies ("Depends on") ----------------------------------------------------------
+
+
+def _dependency_plan(rows):
+    """Resolve every "Depends on" code of ``rows``: ``(wanted, problems, names)`` where
+    ``wanted`` maps a successor key (department code, CODE) to the set of predecessor keys,
+    ``problems`` the codes that name no milestone (or several), ``names`` key → code."""
+    from exports.plan_import import ImportProblem
+
+    with_deps = [r for r in rows if r.depends_on is not None]
+    if not with_deps:
+        return {}, [], {}
+    known = {(r.department_code, r.code.upper()): r.code for r in rows}
+    for dept_code, code in db.session.execute(
+            sa.select(Department.code, Milestone.code)
+            .join(Milestone, Milestone.department_id == Department.id)).all():
+        known.setdefault((dept_code.lower(), code.upper()), code)
+    by_code = {}
+    for key in known:
+        by_code.setdefault(key[1], []).append(key)
+    wanted, problems = {}, []
+    for r in with_deps:
+        sheet, column = r.depends_on_cell
+        preds = set()
+        for text in r.depends_on:
+            dept, _colon, code = text.rpartition(":")
+            code = code.upper()
+            if dept:
+                key = (dept.lower(), code)
+                found = [key] if key in known else []
+            else:
+                own = (r.department_code, code)
+                found = [own] if own in known else by_code.get(code, [])
+            if len(found) != 1:
+                message = (_("'%(value)s' is not the code of any milestone", value=text)
+                           if not found else
+                           _("'%(value)s' is a milestone of more than one department (%(departments)s): "
+                             "write the department code and a colon first",
+                             value=text, departments=", ".join(sorted(k[0] for k in found))))
+                problems.append(ImportProblem(sheet, r.row, column, message))
+                continue
+            if found[0] == (r.department_code, r.code.upper()):
+                problems.append(ImportProblem(sheet, r.row, column,
+                                              _("a milestone cannot wait for itself")))
+                continue
+            preds.add(found[0])
+        wanted[(r.department_code, r.code.upper())] = preds
+    return wanted, problems, known
+
+
+def dependency_problems(rows):
+    """The problems of the "Depends on" column, checked against the file and the database
+    whole: unknown codes, and dependencies that would wait for each other in a circle (named
+    in order, on the row that closes it)."""
+    from exports.plan_import import ImportProblem
+    from tracker.operations.dependencies import cycle_message, find_cycle, rotate
+
+    wanted, problems, names = _dependency_plan(rows)
+    if problems or not wanted:
+        return problems
+    existing = db.session.execute(
+        sa.select(MilestoneDependency.predecessor_id, MilestoneDependency.successor_id)).all()
+    keys = {i: (dept.lower(), code.upper()) for i, dept, code in db.session.execute(
+        sa.select(Milestone.id, Department.code, Milestone.code)
+        .join(Department, Department.id == Milestone.department_id)
+        .where(Milestone.id.in_({i for pair in existing for i in pair}))).all()} if existing else {}
+    edges = [(keys[p], keys[s]) for p, s in existing if keys[s] not in wanted]
+    new = [(p, s) for s, preds in wanted.items() for p in sorted(preds)]
+    cycle = rotate(find_cycle(edges + new), new)
+    if cycle:
+        rows_by_key = {(r.department_code, r.code.upper()): r for r in rows}
+        closing = next((rows_by_key[k] for k in cycle if k in wanted), rows[0])
+        sheet, column = closing.depends_on_cell
+        problems.append(ImportProblem(sheet, closing.row, column,
+                                      cycle_message([names[k] for k in cycle])))
+    return problems
+
+
+def _apply_dependencies(rows, departments, milestones, new_ids, user):
+    from tracker.operations.dependencies import replace_predecessors
+
+    wanted, problems, _names = _dependency_plan(rows)
+    if problems:  # checked before; a changed database since is refused, not half-applied
+        raise ValueError("the plan's dependencies no longer resolve: upload it again")
+    if not wanted:
+        return
+    ids = {**{k: m.id for k, m in milestones.items()}, **new_ids}
+    by_key = {}
+    for (dept_id, code), i in ids.items():
+        by_key[(dept_id, code)] = i
+    dept_ids = {code: d.id for code, d in departments.items()}
+    missing = {k[0] for s, preds in wanted.items() for k in preds | {s}} - set(dept_ids)
+    if missing:
+        dept_ids.update(dict(db.session.execute(
+            sa.select(Department.code, Department.id).where(Department.code.in_(missing))).all()))
+        dept_ids.update({c.lower(): i for c, i in dept_ids.items()})
+        for m_id, d_id, code in db.session.execute(
+                sa.select(Milestone.id, Milestone.department_id, Milestone.code)
+                .where(Milestone.department_id.in_([dept_ids[c] for c in missing
+                                                    if c in dept_ids]))).all():
+            by_key[(d_id, code.upper())] = m_id
+
+    def id_of(key):
+        return by_key[(dept_ids[key[0]], key[1])]
+
+    replace_predecessors({id_of(s): {id_of(p) for p in preds} for s, preds in wanted.items()},
+                         user)
 
 
 # --- The upload waiting between preview and confirmation ------------------------------------

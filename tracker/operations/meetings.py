@@ -85,13 +85,14 @@ def _set_attendees(meeting, attendees):
 
 
 # A department comes up at a review for these findings of the rules (the points of its item).
-FINDING_KINDS = ("overdue", "bottleneck", "stale", "plan", "atr")
+FINDING_KINDS = ("overdue", "bottleneck", "stale", "plan", "atr", "forecast")
 FINDING_KIND_LABELS = {
     "overdue": N_("Overdue milestones escalated to the Secretary"),
     "bottleneck": N_("Bottlenecks past their time limit"),
     "stale": N_("Milestones not updated"),
     "plan": N_("Action plan"),
     "atr": N_("Action taken on earlier decisions"),
+    "forecast": N_("Milestones forecast to slip"),
 }
 # The short word before each point of a department's item.
 FINDING_SHORT_LABELS = {
@@ -100,6 +101,7 @@ FINDING_SHORT_LABELS = {
     "stale": N_("Not updated"),
     "plan": N_("Plan"),
     "atr": N_("Earlier decision"),
+    "forecast": N_("Forecast to slip"),
 }
 # What the page says about the order of the departments (``rank_key``).
 RANKING_EXPLAINED = N_("Departments are ranked by the number of critical findings, then by the "
@@ -144,7 +146,7 @@ def _finding_order(f):
 
 def department_findings(today, t, *, meeting=None, department_ids=None):
     """``{department_id: [finding, …]}``: what the rules find for each department today, in
-    five set-based queries. A finding is a plain dict (kept in an agenda item's snapshot):
+    six set-based queries. A finding is a plain dict (kept in an agenda item's snapshot):
     ``kind`` (one of ``FINDING_KINDS``), the subject's words as stored (code, title, text),
     dates as ISO strings and numbers; ``late`` is the days past its time limit and
     ``critical`` whether it is of critical severity. The words are made at display time
@@ -212,6 +214,19 @@ def department_findings(today, t, *, meeting=None, department_ids=None):
             kind="atr", text=ai.text[:1000], due=_iso(ai.due_date), late=overdue,
             officer=ai.responsible_officer or "", meeting=m_title, meeting_date=_iso(m_date),
             critical=bool(overdue) and rules.overdue_escalation(ai.due_date, today, t) == "secretary"))
+    # Milestones not yet due that the latest scan forecast to finish past the margin.
+    from models import MilestoneForecast
+
+    for dept_id, code, title, due, forecast_on, percent in db.session.execute(only(
+        sa.select(Milestone.department_id, Milestone.code, Milestone.title, Milestone.due_date,
+                  MilestoneForecast.forecast_on, Milestone.percent_complete)
+        .join(MilestoneForecast, MilestoneForecast.milestone_id == Milestone.id)
+        .where(rules.forecast_to_slip_sql(today, t))
+        .order_by(Milestone.due_date, Milestone.id), Milestone.department_id)
+    ):
+        add(dept_id, dict(kind="forecast", code=code, title=title, due=_iso(due),
+                          forecast=_iso(forecast_on), slip=(forecast_on - due).days,
+                          percent=percent, late=0, critical=False))
     for findings in found.values():
         findings.sort(key=_finding_order)
     return found
@@ -691,7 +706,7 @@ def _day(iso):
 def finding_subject(f):
     """The subject of a finding as its users know it."""
     kind = f.get("kind")
-    if kind in ("overdue", "stale"):
+    if kind in ("overdue", "stale", "forecast"):
         return f"{f.get('code', '')} · {f.get('title', '')}"
     if kind == "bottleneck":
         return f.get("title", "")
@@ -729,6 +744,11 @@ def finding_sentence(f):
                          day=_day(f["reviewed"]))
             return _("Returned for changes, not submitted again")
         return _("No action plan submitted")
+    if kind == "forecast":
+        return _("Forecast to finish on %(forecast)s, %(days)d days after its due date "
+                 "%(due)s — %(percent)d %% done",
+                 forecast=_day(f.get("forecast")), days=f.get("slip") or 0,
+                 due=_day(f.get("due")), percent=f.get("percent") or 0)
     if kind == "atr":
         text = _("Decided at “%(meeting)s” on %(day)s", meeting=f.get("meeting", ""),
                  day=_day(f.get("meeting_date")))

@@ -278,6 +278,12 @@ class ActionItemEdit(Body):
 # --- Responses ----------------------------------------------------------------------------
 
 
+class DependencyNew(Body):
+    """The milestone to wait for: its code, or ``DEPARTMENT:CODE`` when codes clash."""
+
+    predecessor: Text(62, min_length=1)
+
+
 class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -440,6 +446,26 @@ class Meeting(Out):
     venue: str
     chair: str
     status: Enum(MEETING_STATUSES)
+
+
+class DependencyMilestone(Out):
+    """A milestone on either side of a dependency (finish-to-start)."""
+
+    id: int
+    code: str
+    title: str
+    department: str
+    status: Enum(MILESTONE_STATUSES)
+    due_date: date
+
+
+class Dependencies(Out):
+    """What the milestone waits for (predecessors) and what waits for it (successors)."""
+
+    milestone_id: int
+    predecessors: list[DependencyMilestone]
+    successors: list[DependencyMilestone]
+    left_off: Annotated[int, Field(ge=0)]
 
 
 class ActionItem(Out):

@@ -224,3 +224,66 @@ def update_action_item(item_id):
         raise _conflict(ActionItem, item_id) from None
     db.session.commit()
     return record_response(item)
+
+
+# --- Dependencies between milestones --------------------------------------------------------
+
+
+def _dependency_json(m, department_name):
+    return {"id": m.id, "code": m.code, "title": m.title, "department": department_name,
+            "status": m.status, "due_date": m.due_date.isoformat()}
+
+
+def _dependencies_body(milestone):
+    from tracker.operations.dependencies import neighbours
+
+    preds, succs, left_off = neighbours(milestone.id)
+    return {"milestone_id": milestone.id,
+            "predecessors": [_dependency_json(*row) for row in preds],
+            "successors": [_dependency_json(*row) for row in succs],
+            "left_off": left_off}
+
+
+@bp.get("/milestones/<int:milestone_id>/dependencies")
+def milestone_dependencies(milestone_id):
+    """What the milestone waits for and what waits for it (finish-to-start)."""
+    from flask import jsonify
+
+    return jsonify(_dependencies_body(_get_visible(Milestone, milestone_id)))
+
+
+@bp.post("/milestones/<int:milestone_id>/dependencies")
+def add_milestone_dependency(milestone_id):
+    """The milestone waits for another, named by ``predecessor`` (its code, or
+    ``DEPARTMENT:CODE``). A cycle is refused (422) with its members named in order."""
+    from flask import jsonify
+
+    from tracker.operations import dependencies as ops
+
+    milestone = _get_visible(Milestone, milestone_id)
+    authorize("update_milestone", milestone)
+    code = read_body(json_body()).predecessor
+    try:
+        predecessor = ops.resolve_code(code, milestone)
+        ops.add_dependency(milestone, predecessor, current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        raise _invalid(error) from None
+    db.session.commit()
+    response = jsonify(_dependencies_body(milestone))
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/milestones/<int:milestone_id>/dependencies/<int:predecessor_id>")
+def remove_milestone_dependency(milestone_id, predecessor_id):
+    from flask import jsonify
+
+    from tracker.operations import dependencies as ops
+
+    milestone = _get_visible(Milestone, milestone_id)
+    authorize("update_milestone", milestone)
+    if ops.remove_dependency(milestone, predecessor_id, current_user) is None:
+        raise ApiError(404, "The milestone does not wait for that milestone.")
+    db.session.commit()
+    return jsonify(_dependencies_body(milestone))
