@@ -12,10 +12,10 @@ from tracker import clock, rules
 from tracker.extensions import db
 from tracker.operations import attachments as attachment_ops
 from tracker.operations import milestones as ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, can
 from tracker.settings import thresholds
-from views.workflow_forms import MilestoneUpdateForm, apply_errors
+from views.unit_of_work import form_errors, unit_of_work
+from views.workflow_forms import MilestoneUpdateForm
 
 bp = Blueprint("milestones", __name__, url_prefix="/milestones")
 
@@ -96,7 +96,14 @@ def update(milestone_id):
     except store.UploadRefused as exc:
         form.attachments.errors = [str(exc)]
         return render_page(milestone, form, status=422)
-    try:
+
+    def invalid(general):
+        if files:
+            general.append(_("The files you chose were not attached: choose them again."))
+        return render_page(load(milestone_id), form, general, status=422)
+
+    with unit_of_work(invalid=form_errors(form, invalid), conflict=lambda exc: render_conflict(
+            milestone_id, form, expected, files_dropped=bool(files))):
         update = ops.record_milestone_update(
             milestone, current_user,
             expected_version=expected,
@@ -108,19 +115,8 @@ def update(milestone_id):
             completed_on=form.completed_on.data,
             today=clock.today(),
         )
-    except ValidationError as exc:
-        db.session.rollback()
-        milestone = load(milestone_id)
-        general = apply_errors(form, exc.errors)
         if files:
-            general.append(_("The files you chose were not attached: choose them again."))
-        return render_page(milestone, form, general, status=422)
-    except ConflictError:
-        db.session.rollback()
-        return render_conflict(milestone_id, form, expected, files_dropped=bool(files))
-    if files:
-        attachment_ops.attach_to_update(update, files, current_user)
-    db.session.commit()
+            attachment_ops.attach_to_update(update, files, current_user)
     flash(_("The update was saved."), "success")
     return redirect(url_for("milestones.show", milestone_id=milestone_id), 303)
 

@@ -14,13 +14,13 @@ from models import Bottleneck, Department, Milestone
 from tracker import clock
 from tracker.extensions import db
 from tracker.operations import bottlenecks as bottleneck_ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.operations.milestones import record_milestone_update
 from tracker.permissions import authorize
 from tracker.text import hidden_character
 from views.api import ApiError, bp
 from views.api.helpers import json_body
 from views.api.resources import _get_visible, record_response
+from views.unit_of_work import unit_of_work
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 
@@ -97,17 +97,21 @@ class Fields:
             raise ApiError(422, "Validation failed.", self.errors)
 
 
-def _invalid(error: ValidationError):
-    fields = {("record" if k == "_" else k): " ".join(v) for k, v in error.errors.items()}
-    return ApiError(422, "Validation failed.", fields)
+def write(model):
+    """The API's unit of work: commit, or roll back and answer 422 with each field's
+    messages, or 409 with the current record (of ``model``) in ``current``."""
 
+    def invalid(error):
+        fields = {("record" if k == "_" else k): " ".join(v) for k, v in error.errors.items()}
+        raise ApiError(422, "Validation failed.", fields)
 
-def _conflict(model, record_id):
-    db.session.rollback()
-    current = db.session.get(model, record_id)
-    body = record_response(current).get_json()
-    return ApiError(409, "The record changed since the version you read; "
-                         "the current one is in 'current'.", extra={"current": body})
+    def conflict(error):
+        current = db.session.get(model, error.record_id)
+        body = record_response(current).get_json()
+        raise ApiError(409, "The record changed since the version you read; "
+                            "the current one is in 'current'.", extra={"current": body})
+
+    return unit_of_work(invalid=invalid, conflict=conflict)
 
 
 @bp.patch("/milestones/<int:milestone_id>")
@@ -124,7 +128,7 @@ def update_milestone(milestone_id):
     reason = f.text("reason")
     completed_on = f.day("completed_on")
     f.check()
-    try:
+    with write(Milestone):
         record_milestone_update(
             milestone, current_user, expected_version=version,
             status=status if status is not None else milestone.status,
@@ -132,12 +136,6 @@ def update_milestone(milestone_id):
             note=note or "", due_date=due_date, reason=reason, completed_on=completed_on,
             today=clock.today(),
         )
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError as error:
-        raise _conflict(Milestone, error.record_id) from None
-    db.session.commit()
     return record_response(milestone)
 
 
@@ -167,14 +165,10 @@ def create_bottleneck():
     if milestone_id is not None:
         milestone = _get_visible(Milestone, milestone_id)
     authorize("raise_bottleneck", department)
-    try:
+    with write(Bottleneck):
         bottleneck = bottleneck_ops.raise_bottleneck(current_user, department=department,
                                                      milestone=milestone, today=clock.today(),
                                                      **values)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    db.session.commit()
     response = record_response(bottleneck, status=201)
     response.headers["Location"] = url_for("api.bottleneck", bottleneck_id=bottleneck.id)
     return response
@@ -193,15 +187,9 @@ def update_bottleneck(bottleneck_id):
                "action_by": lambda n: f.text(n, max_length=200), "target_date": f.day}
     values = {name: readers[name](name) for name in bottleneck_ops.EDITABLE if name in body}
     f.check()
-    try:
+    with write(Bottleneck):
         bottleneck_ops.edit_bottleneck(bottleneck, current_user, expected_version=version,
                                        today=clock.today(), **values)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError as error:
-        raise _conflict(Bottleneck, error.record_id) from None
-    db.session.commit()
     return record_response(bottleneck)
 
 
@@ -215,14 +203,8 @@ def _bottleneck_action(bottleneck_id, action, apply):
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         f.errors["version"] = "Must be a whole number."
     f.check()
-    try:
+    with write(Bottleneck):
         apply(bottleneck, note or "", version)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError as error:
-        raise _conflict(Bottleneck, error.record_id) from None
-    db.session.commit()
     return record_response(bottleneck)
 
 
@@ -278,14 +260,8 @@ def _register_update(model, ident, action, types, operation, **extra):
     values = {name: getattr(record, name) for name in types}
     values.update({name: _typed(f, name, kind) for name, kind in types.items() if name in body})
     f.check()
-    try:
+    with write(model):
         operation(record, values, version, user=current_user, **extra)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError:
-        raise _conflict(model, ident) from None
-    db.session.commit()
     return record_response(record)
 
 
@@ -325,14 +301,8 @@ def update_action_item(item_id):
     if status not in ACTION_ITEM_STATUSES:
         f.errors["status"] = f"Use one of: {', '.join(ACTION_ITEM_STATUSES)}."
     f.check()
-    try:
+    with write(ActionItem):
         meeting_ops.update_action_item(item, status=status,
                                        closing_note=note if "closing_note" in body else item.closing_note,
                                        user=current_user, version=version)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError:
-        raise _conflict(ActionItem, item_id) from None
-    db.session.commit()
     return record_response(item)
