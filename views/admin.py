@@ -143,7 +143,7 @@ def edit_user(user_id):
         _fill(form, user)
     elif form.validate_on_submit():
         with unit_of_work(invalid=form_errors(form, page, rename=_rename)):
-            changes = ops.update_user(current_user, user, email=form.email.data,
+            changes = ops.update_user(user, current_user, email=form.email.data,
                                       name=form.name.data, designation=form.designation.data,
                                       role=form.role.data,
                                       department=_department(form.department.data),
@@ -168,7 +168,7 @@ def reset_password(user_id):
 
     if password_form.validate_on_submit():
         with unit_of_work(invalid=form_errors(password_form, page)):
-            ops.reset_password(current_user, user, password_form.password.data)
+            ops.reset_password(user, current_user, password=password_form.password.data)
         flash(_("The password of %(name)s was reset; they are signed out everywhere and "
                 "must use the new one.", name=user.name), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id), 303)
@@ -210,7 +210,7 @@ def _department_form(record):
 
     if form.validate_on_submit():
         with unit_of_work(invalid=form_errors(form, page)):
-            saved = ops.save_department(current_user, record, code=form.code.data,
+            saved = ops.save_department(record, current_user, code=form.code.data,
                                         name=form.name.data, psga_covered=form.psga_covered.data,
                                         active=form.active.data)
         flash(_("%(name)s saved.", name=saved.name), "success")
@@ -244,8 +244,8 @@ def settings():
 
     if form.validate_on_submit():
         with unit_of_work(invalid=form_errors(form, page)):
-            changes = ops.save_thresholds(current_user, {k: form[k].data for k in EDITABLE},
-                                          current_app.config)
+            changes = ops.save_thresholds(current_user, values={k: form[k].data for k in EDITABLE},
+                                          config=current_app.config)
         flash(_("Thresholds saved: the next scan uses them.") if changes
               else _("Nothing was changed."), "success")
         return redirect(url_for("admin.settings"), 303)

@@ -134,7 +134,7 @@ def attach_to_bottleneck(bottleneck_id):
         form.files.errors = [str(exc)]
         return render_show(bottleneck, evidence_form=form, status=422)
     with unit_of_work():
-        ops.attach_to_bottleneck(bottleneck, files, current_user)
+        ops.attach_to_bottleneck(bottleneck, current_user, files=files)
     flash(_("Attached: %(names)s.", names=", ".join(f.filename for f in files)), "success")
     return redirect(url_for("bottlenecks.show", bottleneck_id=bottleneck_id,
                             _anchor="evidence-title"), 303)
@@ -190,7 +190,7 @@ def attach_signed_minutes(meeting_id):
         return render_meeting_refusal(meeting, form, str(exc))
     with unit_of_work(invalid=lambda exc: render_meeting_refusal(meeting, form,
                                                                  " ".join(exc.messages))):
-        ops.attach_signed_minutes(meeting, files, current_user)
+        ops.attach_signed_minutes(meeting, current_user, files=files)
     flash(_("The signed minutes were attached."), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting_id,
                             _anchor="signed-minutes-title"), 303)

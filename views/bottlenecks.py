@@ -203,7 +203,7 @@ def raise_view(department, milestone=None):
         target = db.session.get(Milestone, form.milestone_id.data)
     with unit_of_work(invalid=form_errors(form, lambda general: page(general, 422))):
         bottleneck = ops.raise_bottleneck(
-            current_user, department=department, milestone=target,
+            department, current_user, milestone=target,
             title=form.title.data, category=form.category.data,
             severity=form.severity.data, description=form.description.data,
             action_by=form.action_by.data, target_date=form.target_date.data,

@@ -261,7 +261,8 @@ def left_off(meeting_id):
             abort(400)
         ids = [int(v) for v in request.form.getlist("department") if v.isdigit()]
         with unit_of_work(invalid=flash_refusal(_url(meeting))):
-            added = ops.add_departments(meeting, ids, current_user, today, t)
+            added = ops.add_departments(meeting, current_user, department_ids=ids, today=today,
+                                        t=t)
         flash(ngettext("%(num)d department put on the agenda.",
                        "%(num)d departments put on the agenda.", added), "success")
         return _back(meeting, "agenda-title")
@@ -297,7 +298,8 @@ def refresh(meeting_id):
     result = {}
     return _post_action(
         meeting, "manage_meetings",
-        lambda: result.setdefault("n", ops.refresh_agenda(meeting, current_user, clock.today(), thresholds())),
+        lambda: result.setdefault("n", ops.refresh_agenda(meeting, current_user,
+                                                          today=clock.today(), t=thresholds())),
         _("The agenda was brought up to date."))
 
 
@@ -352,7 +354,8 @@ def move_item(meeting_id, item_id):
     item = _item(meeting, item_id)
     direction = -1 if request.form.get("direction") == "up" else 1
     return _post_action(meeting, "manage_meetings",
-                        lambda: ops.move_item(item, direction, current_user), _("Agenda reordered."))
+                        lambda: ops.move_item(item, current_user, offset=direction),
+                        _("Agenda reordered."))
 
 
 @bp.route("/<int:meeting_id>/held", methods=["GET", "POST"])
@@ -367,7 +370,7 @@ def mark_held(meeting_id):
                                refusal=ops.held_refusal(meeting, today))
     return _post_action(
         meeting, "chair_meeting",
-        lambda: ops.mark_held(meeting, current_user, today, thresholds()),
+        lambda: ops.mark_held(meeting, current_user, today=today, t=thresholds()),
         _("The meeting is marked held; its agenda is frozen as discussed."))
 
 
@@ -449,8 +452,8 @@ def save_minutes(meeting_id):
 
     with unit_of_work(invalid=invalid, conflict=conflict):
         changed, added = ops.record_meeting_minutes(
-            meeting, minutes=minutes, decisions=decisions, user=current_user,
-            version=request.form.get("version") or None)
+            meeting, current_user, minutes=minutes, decisions=decisions,
+            expected_version=request.form.get("version") or None)
     if added:
         flash(ngettext("Minutes saved; %(num)d decision recorded as an action item.",
                        "Minutes saved; %(num)d decisions recorded as action items.", added),
@@ -541,7 +544,8 @@ def minutes_xlsx(meeting_id):
     meeting = _meeting(meeting_id)
     authorize("export", meeting)
     data = minutes_workbook(meeting.id, clock.today(), thresholds(), generated_at())
-    return xlsx_response(data, dated(f"minutes-{meeting.meeting_date:%Y-%m-%d}-meeting-{meeting.id}"))
+    return xlsx_response(
+        data, dated(f"minutes-{meeting.meeting_date:%Y-%m-%d}-meeting-{meeting.id}"))
 
 
 @bp.route("/<int:meeting_id>/atr.xlsx")
@@ -626,9 +630,9 @@ def action_item(item_id):
                 return redirect(url_for(".action_item", item_id=item_id)), 303
 
             with unit_of_work(invalid=invalid, conflict=conflict):
-                ops.update_action_item(item, status=form.status.data,
-                                       closing_note=form.closing_note.data, user=current_user,
-                                       version=form.version.data or None)
+                ops.update_action_item(item, current_user, status=form.status.data,
+                                       closing_note=form.closing_note.data,
+                                       expected_version=form.version.data or None)
             flash(_("Action item updated."), "success")
             return redirect(url_for(".action_items"))
     return render_template("meetings/action_item.html", item=item, form=form,

@@ -116,7 +116,7 @@ def update(milestone_id):
             today=clock.today(),
         )
         if files:
-            attachment_ops.attach_to_update(update, files, current_user)
+            attachment_ops.attach_to_update(update, current_user, files=files)
     flash(_("The update was saved."), "success")
     return redirect(url_for("milestones.show", milestone_id=milestone_id), 303)
 

@@ -73,7 +73,7 @@ def _own(notification_id):
 def read(notification_id):
     notification = _own(notification_id)
     with unit_of_work():
-        operations.mark_read(current_user, notification, utcnow())
+        operations.mark_read(notification, current_user, now=utcnow())
     if request.form.get("open") and notification.link:
         return redirect(safe_next(notification.link) or url_for("notifications.index"))
     return redirect(safe_next(request.form.get("next")) or url_for("notifications.index"))
@@ -83,7 +83,7 @@ def read(notification_id):
 @login_required
 def read_all():
     with unit_of_work():
-        count = operations.mark_all_read(current_user, utcnow())
+        count = operations.mark_all_read(current_user, now=utcnow())
     flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.",
                    count), "success")
     return redirect(url_for("notifications.index"))

@@ -57,7 +57,7 @@ class Register:
     """One register's pages. Subclasses set the attributes and override the hooks."""
 
     model = None  # the record's model
-    operations = None  # module with create(department, values, …), update, delete
+    operations = None  # module with create(department, user, *, values, …), update, delete
     action = ""  # the permission to add, change and remove a record
     endpoint = ""  # the blueprint's name
     id_arg = ""  # the record's id in the URLs of the blueprint
@@ -133,7 +133,7 @@ class Register:
         page = self.form_page(form, None, department)
         if form.validate_on_submit():
             with unit_of_work(invalid=form_errors(form, page)):
-                record = self.operations.create(department, form.values(),
+                record = self.operations.create(department, current_user, values=form.values(),
                                                 **self.operation_args(form))
             flash(_(self.added_message, name=record.name), "success")
             return redirect(self.saved_url(record))
@@ -168,8 +168,8 @@ class Register:
             except ValueError:
                 expected = 0
             with unit_of_work(invalid=form_errors(form, page), conflict=conflict):
-                self.operations.update(record, form.values(), expected,
-                                       **self.operation_args(form))
+                self.operations.update(record, current_user, expected_version=expected,
+                                       values=form.values(), **self.operation_args(form))
             flash(_(self.saved_message, name=record.name), "success")
             return redirect(self.saved_url(record))
         return page()
@@ -184,6 +184,7 @@ class Register:
             return redirect(self._url("edit", record_id)), 303
 
         with unit_of_work(conflict=conflict):
-            self.operations.delete(record, int(form.version.data or 0) or None)
+            self.operations.delete(record, current_user,
+                                   expected_version=int(form.version.data or 0) or None)
         flash(_(self.removed_message, name=name), "success")
         return redirect(url_for(f"{self.endpoint}.index", department=code))

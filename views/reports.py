@@ -46,8 +46,9 @@ def bottlenecks_xlsx():
 
     authorize("export")
     open_only = request.args.get("open") == "1"
-    return xlsx_response(bottleneck_workbook(clock.today(), thresholds(), generated_at(), open_only),
-                         dated("open-bottlenecks" if open_only else "bottleneck-report"))
+    return xlsx_response(
+        bottleneck_workbook(clock.today(), thresholds(), generated_at(), open_only),
+        dated("open-bottlenecks" if open_only else "bottleneck-report"))
 
 
 @bp.route("/department-status.xlsx")
@@ -154,7 +155,7 @@ def apply_import(token):
         return render_template("reports/import.html", form=UploadForm(), problems=problems,
                                filename=filename), 422
     with unit_of_work():
-        counts = ops.apply_plan(rows, current_user, filename)
+        counts = ops.apply_plan(rows, current_user, filename=filename)
     ops.discard_pending(current_app.instance_path, token)
     flash(_("Imported %(filename)s: %(created)d milestones created, %(updated)d changed, "
             "%(unchanged)d unchanged.", filename=filename, created=counts["created"],

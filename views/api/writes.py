@@ -166,7 +166,7 @@ def create_bottleneck():
         milestone = _get_visible(Milestone, milestone_id)
     authorize("raise_bottleneck", department)
     with write(Bottleneck):
-        bottleneck = bottleneck_ops.raise_bottleneck(current_user, department=department,
+        bottleneck = bottleneck_ops.raise_bottleneck(department, current_user,
                                                      milestone=milestone, today=clock.today(),
                                                      **values)
     response = record_response(bottleneck, status=201)
@@ -261,7 +261,7 @@ def _register_update(model, ident, action, types, operation, **extra):
     values.update({name: _typed(f, name, kind) for name, kind in types.items() if name in body})
     f.check()
     with write(model):
-        operation(record, values, version, user=current_user, **extra)
+        operation(record, current_user, expected_version=version, values=values, **extra)
     return record_response(record)
 
 
@@ -302,7 +302,7 @@ def update_action_item(item_id):
         f.errors["status"] = f"Use one of: {', '.join(ACTION_ITEM_STATUSES)}."
     f.check()
     with write(ActionItem):
-        meeting_ops.update_action_item(item, status=status,
+        meeting_ops.update_action_item(item, current_user, status=status,
                                        closing_note=note if "closing_note" in body else item.closing_note,
-                                       user=current_user, version=version)
+                                       expected_version=version)
     return record_response(item)
