@@ -11,9 +11,10 @@ from urllib.parse import quote
 
 from flask import Response, stream_with_context
 
+from exports.upload_safety import XLSX_CONTENT_TYPE
 from tracker import clock
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIMETYPE = XLSX_CONTENT_TYPE  # the one spelling, beside the check of uploaded workbooks
 CSV_MIMETYPE = "text/csv"
 
 

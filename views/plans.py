@@ -257,51 +257,46 @@ def remove_milestone(code, milestone_id):
 # --- Lifecycle -----------------------------------------------------------------------------
 
 
+def lifecycle(code, permission, operation, message, review=False):
+    """One step of the plan's lifecycle from its page: the plan version that was read (and,
+    for a review, the comment) from the form, the operation in the unit of work, back to the
+    plan."""
+    department = load_department(code)
+    plan = authorize(permission, require_plan(department))
+    form = ReviewForm() if review else PlanActionForm()
+    comment = {"comment": form.comment.data} if review else {}
+    with unit_of_work(**on_plan_page(department, review_form=form if review else None)):
+        operation(plan, current_user, expected_version=form.lock_version.data or None, **comment)
+    return done(department, message)
+
+
 @bp.route("/submit", methods=["POST"])
 @login_required
 def submit(code):
-    department = load_department(code)
-    plan = authorize("submit_plan", require_plan(department))
-    form = PlanActionForm()
-    with unit_of_work(**on_plan_page(department)):
-        ops.submit_plan(plan, current_user, expected_version=form.lock_version.data or None)
-    return done(department, _("The plan was submitted for review."))
+    return lifecycle(code, "submit_plan", ops.submit_plan,
+                     _("The plan was submitted for review."))
 
 
 @bp.route("/approve", methods=["POST"])
 @login_required
 def approve(code):
-    department = load_department(code)
-    plan = authorize("review_plan", require_plan(department))
-    form = ReviewForm()
-    with unit_of_work(**on_plan_page(department, review_form=form)):
-        ops.approve_plan(plan, current_user, comment=form.comment.data,
-                         expected_version=form.lock_version.data or None)
-    return done(department, _("The plan was approved; the baseline due dates are frozen."))
+    return lifecycle(code, "review_plan", ops.approve_plan,
+                     _("The plan was approved; the baseline due dates are frozen."), review=True)
 
 
 @bp.route("/return", methods=["POST"])
 @login_required
 def return_(code):
-    department = load_department(code)
-    plan = authorize("review_plan", require_plan(department))
-    form = ReviewForm()
-    with unit_of_work(**on_plan_page(department, review_form=form)):
-        ops.return_plan(plan, current_user, comment=form.comment.data,
-                        expected_version=form.lock_version.data or None)
-    return done(department, _("The plan was returned to the department with your comment."))
+    return lifecycle(code, "review_plan", ops.return_plan,
+                     _("The plan was returned to the department with your comment."), review=True)
 
 
 @bp.route("/revise", methods=["POST"])
 @login_required
 def revise(code):
-    department = load_department(code)
-    plan = authorize("edit_plan", require_plan(department))
-    form = PlanActionForm()
-    with unit_of_work(**on_plan_page(department)):
-        ops.revise_plan(plan, current_user, expected_version=form.lock_version.data or None)
-    return done(department, _("The plan is open for changes as a new draft; the approved "
-                              "version and the baselines stay."))
+    return lifecycle(code, "edit_plan", ops.revise_plan,
+                     _("The plan is open for changes as a new draft; the approved "
+                       "version and the baselines stay."))
 
 
 @bp.app_template_filter("isodate")
