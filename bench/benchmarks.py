@@ -240,7 +240,7 @@ def plan_import(ctx):
                 rows, problems = read_plan(data, imports.active_department_codes())
                 if problems:
                     raise RuntimeError(f"plan import refused: {problems[:3]}")
-                counts.update(imports.apply_plan(rows, user, "bench.xlsx"))
+                counts.update(imports.apply_plan(rows, user, filename="bench.xlsx"))
                 db.session.flush()
             finally:
                 db.session.rollback()

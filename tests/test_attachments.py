@@ -185,7 +185,7 @@ def test_a_failed_commit_removes_the_written_file(world, store, app):
     from tracker.operations import attachments as ops
 
     checked = files.CheckedFile("go.pdf", files.PDF, len(PDF), "0" * 64, PDF)
-    ops.attach_to_bottleneck(world["bottleneck"], [checked], world["nodal"])
+    ops.attach_to_bottleneck(world["bottleneck"], world["nodal"], files=[checked])
     assert len(files_on_disk(store)) == 1
     db.session.rollback()
     assert files_on_disk(store) == []

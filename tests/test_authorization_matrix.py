@@ -76,7 +76,7 @@ def _bottleneck_attachment(w):
 
     checked = store.CheckedFile("order.pdf", store.PDF, len(_PDF),
                                 hashlib.sha256(_PDF).hexdigest(), _PDF)
-    w.attachment, = ops.attach_to_bottleneck(w.bottleneck, [checked], w.users.nic)
+    w.attachment, = ops.attach_to_bottleneck(w.bottleneck, w.users.nic, files=[checked])
 
 
 TODAY = date.today()

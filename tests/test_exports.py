@@ -49,9 +49,9 @@ def evil_world(app):
                                            "department_id": dept.id}],
                                user=secretary, today=TODAY, t=T)
     ops.add_item(meeting, title=EVIL, details=EVIL, department_id=dept.id, user=secretary)
-    ops.mark_held(meeting, secretary, TODAY, T)
+    ops.mark_held(meeting, secretary, today=TODAY, t=T)
     item = meeting.agenda_items[-1]
-    ops.record_minutes(item, EVIL, secretary)
+    ops.record_minutes(item, secretary, text=EVIL)
     ops.add_decision(item, text=EVIL, department_id=dept.id, responsible_officer=EVIL,
                      due_date=TODAY + timedelta(days=7), user=secretary)
     ops.finalise_minutes(meeting, secretary)

@@ -224,13 +224,13 @@ def test_a_meeting_cannot_be_marked_held_before_its_date(world, as_user):
     db.session.refresh(meeting)
     assert meeting.status == "planned" and meeting.held_at is None
     with pytest.raises(ValidationError):
-        ops.mark_held(meeting, w["secretary"], TODAY, T)
+        ops.mark_held(meeting, w["secretary"], today=TODAY, t=T)
 
 
 def _held(w):
     meeting = ops.plan_meeting(title="R", meeting_date=TODAY, venue="", chair="", attendees=[],
                                user=w["secretary"], today=TODAY, t=T)
-    ops.mark_held(meeting, w["secretary"], TODAY, T)
+    ops.mark_held(meeting, w["secretary"], today=TODAY, t=T)
     db.session.commit()
     return meeting
 
@@ -279,16 +279,17 @@ def test_agenda_can_be_edited_until_held(world):
     free = ops.add_item(meeting, title="Any other business", details="", department_id=None,
                         user=w["secretary"])
     assert meeting.agenda_items[-1] is free and free.kind == "free"
-    ops.move_item(free, -1, w["secretary"])
+    ops.move_item(free, w["secretary"], offset=-1)
     order = sorted(meeting.agenda_items, key=lambda i: i.position)
     assert order[-2] is free
     ops.remove_item(first, w["secretary"])
     assert [i.position for i in sorted(meeting.agenda_items, key=lambda i: i.position)] == [0, 1]
     assert meeting.left_off["departments"] == 0  # counted from the next refresh
-    ops.refresh_agenda(meeting, w["secretary"], TODAY, T)
+    ops.refresh_agenda(meeting, w["secretary"], today=TODAY, t=T)
     assert meeting.left_off["departments"] == 1
-    assert ops.add_departments(meeting, [first.department_id], w["secretary"], TODAY, T) == 1
-    ops.mark_held(meeting, w["secretary"], TODAY, T)
+    assert ops.add_departments(meeting, w["secretary"], department_ids=[first.department_id],
+                               today=TODAY, t=T) == 1
+    ops.mark_held(meeting, w["secretary"], today=TODAY, t=T)
     with pytest.raises(ValidationError):
         ops.add_item(meeting, title="Late", details="", department_id=None, user=w["secretary"])
     with pytest.raises(ValidationError):
@@ -301,10 +302,10 @@ def test_final_minutes_are_amended_with_the_original_kept(world):
     w = world
     meeting = _held(w)
     item = meeting.agenda_items[0]
-    ops.record_minutes(item, "Original text", w["secretary"])
+    ops.record_minutes(item, w["secretary"], text="Original text")
     ops.finalise_minutes(meeting, w["secretary"])
     with pytest.raises(ValidationError):
-        ops.record_minutes(item, "Silently changed", w["secretary"])
+        ops.record_minutes(item, w["secretary"], text="Silently changed")
     ops.amend_minutes(item, text="Corrected text", reason="Typo in the date", user=w["secretary"])
     db.session.commit()
     amendment = db.session.execute(db.select(MinutesAmendment)).scalar_one()

@@ -162,7 +162,7 @@ def _apply_counting(count_queries, rows, user, codes=(("health", "Health"), ("pw
     parsed, problems = read_plan(filled_template(rows, codes), {"health", "pwd"})
     assert problems == []
     with count_queries() as statements:
-        counts = imports.apply_plan(parsed, user, "bulk.xlsx")
+        counts = imports.apply_plan(parsed, user, filename="bulk.xlsx")
     return counts, statements
 
 

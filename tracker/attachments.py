@@ -26,12 +26,12 @@ from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from exports.upload_safety import UploadLimits, UploadRefused, check_xlsx
+from exports.upload_safety import XLSX_CONTENT_TYPE, UploadLimits, UploadRefused, check_xlsx
 
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = XLSX_CONTENT_TYPE
 EVIDENCE_TYPES = (PDF, PNG, JPEG, XLSX)
 SIGNED_MINUTES_TYPES = (PDF,)
 EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", XLSX: ".xlsx"}

@@ -17,10 +17,10 @@ from models.user import ROLES
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.operations import admin as ops
-from tracker.operations.errors import ValidationError
 from tracker.permissions import require
 from tracker.settings import EDITABLE, from_config, thresholds
-from views.workflow_forms import apply_errors, opts
+from views.unit_of_work import form_errors, unit_of_work
+from views.workflow_forms import opts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -104,22 +104,21 @@ def users():
 @require("manage_users")
 def new_user():
     form = _user_form(request.form if request.method == "POST" else None)
+
+    def page(*_general):
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/user_form.html", form=form, user=None), status
+
     if form.validate_on_submit():
-        try:
+        with unit_of_work(invalid=form_errors(form, page, rename=_rename)):
             user = ops.create_user(current_user, email=form.email.data, name=form.name.data,
                                    designation=form.designation.data, role=form.role.data,
                                    department=_department(form.department.data),
                                    password=form.password.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, _rename(exc.errors))
-        else:
-            db.session.commit()
-            flash(_("%(name)s can now sign in as %(role)s with the temporary password you set.",
-                    name=user.name, role=label(user.role)), "success")
-            return redirect(url_for("admin.users"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, user=None), status
+        flash(_("%(name)s can now sign in as %(role)s with the temporary password you set.",
+                name=user.name, role=label(user.role)), "success")
+        return redirect(url_for("admin.users"), 303)
+    return page()
 
 
 def _rename(errors):
@@ -134,26 +133,25 @@ def edit_user(user_id):
     user = db.session.get(User, user_id) or abort(404)
     form = _user_form(request.form if request.method == "POST" else None, obj=None)
     password_form = PasswordForm(formdata=None)
+
+    def page(*_general):
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/user_form.html", form=form, user=user,
+                               password_form=password_form), status
+
     if request.method == "GET":
         _fill(form, user)
     elif form.validate_on_submit():
-        try:
-            changes = ops.update_user(current_user, user, email=form.email.data,
+        with unit_of_work(invalid=form_errors(form, page, rename=_rename)):
+            changes = ops.update_user(user, current_user, email=form.email.data,
                                       name=form.name.data, designation=form.designation.data,
                                       role=form.role.data,
                                       department=_department(form.department.data),
                                       active=form.active.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, _rename(exc.errors))
-        else:
-            db.session.commit()
-            flash(_("%(name)s saved.", name=user.name) if changes else _("Nothing was changed."),
-                  "success")
-            return redirect(url_for("admin.users"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, user=user,
-                           password_form=password_form), status
+        flash(_("%(name)s saved.", name=user.name) if changes else _("Nothing was changed."),
+              "success")
+        return redirect(url_for("admin.users"), 303)
+    return page()
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -162,20 +160,19 @@ def edit_user(user_id):
 def reset_password(user_id):
     user = db.session.get(User, user_id) or abort(404)
     password_form = PasswordForm()
+
+    def page(*_general):
+        form = _fill(_user_form(None), user)
+        return render_template("admin/user_form.html", form=form, user=user,
+                               password_form=password_form), 422
+
     if password_form.validate_on_submit():
-        try:
-            ops.reset_password(current_user, user, password_form.password.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(password_form, exc.errors)
-        else:
-            db.session.commit()
-            flash(_("The password of %(name)s was reset; they are signed out everywhere and "
-                    "must use the new one.", name=user.name), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id), 303)
-    form = _fill(_user_form(None), user)
-    return render_template("admin/user_form.html", form=form, user=user,
-                           password_form=password_form), 422
+        with unit_of_work(invalid=form_errors(password_form, page)):
+            ops.reset_password(user, current_user, password=password_form.password.data)
+        flash(_("The password of %(name)s was reset; they are signed out everywhere and "
+                "must use the new one.", name=user.name), "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id), 303)
+    return page()
 
 
 @bp.route("/departments")
@@ -206,20 +203,19 @@ def edit_department(code):
 def _department_form(record):
     form = DepartmentForm(formdata=request.form if request.method == "POST" else None,
                           obj=record)
+
+    def page(*_general):
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/department_form.html", form=form, department=record), status
+
     if form.validate_on_submit():
-        try:
-            record = ops.save_department(current_user, record, code=form.code.data,
-                                         name=form.name.data, psga_covered=form.psga_covered.data,
-                                         active=form.active.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash(_("%(name)s saved.", name=record.name), "success")
-            return redirect(url_for("admin.departments"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/department_form.html", form=form, department=record), status
+        with unit_of_work(invalid=form_errors(form, page)):
+            saved = ops.save_department(record, current_user, code=form.code.data,
+                                        name=form.name.data, psga_covered=form.psga_covered.data,
+                                        active=form.active.data)
+        flash(_("%(name)s saved.", name=saved.name), "success")
+        return redirect(url_for("admin.departments"), 303)
+    return page()
 
 
 def _thresholds_form(formdata=None):
@@ -239,19 +235,18 @@ def _thresholds_form(formdata=None):
 @require("manage_settings")
 def settings():
     form = _thresholds_form(request.form if request.method == "POST" else None)
+
+    def page(*_general):
+        status = 422 if request.method == "POST" else 200
+        defaults = from_config(current_app.config)
+        return render_template("admin/settings.html", form=form, keys=EDITABLE,
+                               defaults={k: getattr(defaults, k) for k in EDITABLE}), status
+
     if form.validate_on_submit():
-        try:
-            changes = ops.save_thresholds(current_user, {k: form[k].data for k in EDITABLE},
-                                          current_app.config)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash(_("Thresholds saved: the next scan uses them.") if changes
-                  else _("Nothing was changed."), "success")
-            return redirect(url_for("admin.settings"), 303)
-    status = 422 if request.method == "POST" else 200
-    defaults = from_config(current_app.config)
-    return render_template("admin/settings.html", form=form, keys=EDITABLE,
-                           defaults={k: getattr(defaults, k) for k in EDITABLE}), status
+        with unit_of_work(invalid=form_errors(form, page)):
+            changes = ops.save_thresholds(current_user, values={k: form[k].data for k in EDITABLE},
+                                          config=current_app.config)
+        flash(_("Thresholds saved: the next scan uses them.") if changes
+              else _("Nothing was changed."), "success")
+        return redirect(url_for("admin.settings"), 303)
+    return page()

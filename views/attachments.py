@@ -21,8 +21,8 @@ from models import Attachment, MilestoneUpdate, ReviewMeeting
 from tracker import attachments as store
 from tracker.extensions import db
 from tracker.operations import attachments as ops
-from tracker.operations.errors import ValidationError
 from tracker.permissions import authorize, can
+from views.unit_of_work import unit_of_work
 
 bp = Blueprint("attachments", __name__)
 
@@ -99,8 +99,8 @@ def remove(attachment_id):
         abort(400)
     target = back_to(attachment)
     name = attachment.filename
-    ops.remove(attachment, current_user)
-    db.session.commit()
+    with unit_of_work():
+        ops.remove(attachment, current_user)
     flash(_("%(name)s was removed.", name=name), "success")
     return redirect(target, 303)
 
@@ -133,8 +133,8 @@ def attach_to_bottleneck(bottleneck_id):
     except store.UploadRefused as exc:
         form.files.errors = [str(exc)]
         return render_show(bottleneck, evidence_form=form, status=422)
-    ops.attach_to_bottleneck(bottleneck, files, current_user)
-    db.session.commit()
+    with unit_of_work():
+        ops.attach_to_bottleneck(bottleneck, current_user, files=files)
     flash(_("Attached: %(names)s.", names=", ".join(f.filename for f in files)), "success")
     return redirect(url_for("bottlenecks.show", bottleneck_id=bottleneck_id,
                             _anchor="evidence-title"), 303)
@@ -186,13 +186,11 @@ def attach_signed_minutes(meeting_id):
         files = store.check_uploads([form.file.data], store.SIGNED_MINUTES_TYPES)
         if not files:
             raise store.UploadRefused(_("Choose the PDF of the signed minutes."))
-        ops.attach_signed_minutes(meeting, files, current_user)
     except store.UploadRefused as exc:
         return render_meeting_refusal(meeting, form, str(exc))
-    except ValidationError as exc:
-        db.session.rollback()
-        return render_meeting_refusal(meeting, form, " ".join(exc.messages))
-    db.session.commit()
+    with unit_of_work(invalid=lambda exc: render_meeting_refusal(meeting, form,
+                                                                 " ".join(exc.messages))):
+        ops.attach_signed_minutes(meeting, current_user, files=files)
     flash(_("The signed minutes were attached."), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting_id,
                             _anchor="signed-minutes-title"), 303)

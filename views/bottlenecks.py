@@ -13,18 +13,17 @@ from tracker import clock, rules
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.operations import bottlenecks as ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 from views.list_export import ListColumn, export_format, export_list
 from views.attachments import bottleneck_context
 from views.sorting import Sort, column
+from views.unit_of_work import form_errors, unit_of_work
 from views.workflow_forms import (
     BottleneckFilterForm,
     BottleneckForm,
     EscalateForm,
     ResolveForm,
-    apply_errors,
     opts,
 )
 
@@ -190,31 +189,28 @@ def raise_form(department, milestone=None):
 
 def raise_view(department, milestone=None):
     form = raise_form(department, milestone)
-    status = 200
-    general = []
-    if request.method == "POST":
-        status = 422
-        if form.validate():
-            target = milestone
-            if milestone is None and form.milestone_id.data is not None:
-                target = db.session.get(Milestone, form.milestone_id.data)
-            try:
-                bottleneck = ops.raise_bottleneck(
-                    current_user, department=department, milestone=target,
-                    title=form.title.data, category=form.category.data,
-                    severity=form.severity.data, description=form.description.data,
-                    action_by=form.action_by.data, target_date=form.target_date.data,
-                    today=clock.today())
-            except ValidationError as exc:
-                db.session.rollback()
-                general = apply_errors(form, exc.errors)
-            else:
-                bottleneck_id = bottleneck.id
-                db.session.commit()
-                flash(_("The bottleneck was raised."), "success")
-                return redirect(url_for("bottlenecks.show", bottleneck_id=bottleneck_id), 303)
-    return render_template("bottlenecks/form.html", form=form, department=department,
-                           milestone=milestone, general_errors=general), status
+
+    def page(general=(), status=200):
+        return render_template("bottlenecks/form.html", form=form, department=department,
+                               milestone=milestone, general_errors=list(general)), status
+
+    if request.method != "POST":
+        return page()
+    if not form.validate():
+        return page(status=422)
+    target = milestone
+    if milestone is None and form.milestone_id.data is not None:
+        target = db.session.get(Milestone, form.milestone_id.data)
+    with unit_of_work(invalid=form_errors(form, lambda general: page(general, 422))):
+        bottleneck = ops.raise_bottleneck(
+            department, current_user, milestone=target,
+            title=form.title.data, category=form.category.data,
+            severity=form.severity.data, description=form.description.data,
+            action_by=form.action_by.data, target_date=form.target_date.data,
+            today=clock.today())
+        bottleneck_id = bottleneck.id
+    flash(_("The bottleneck was raised."), "success")
+    return redirect(url_for("bottlenecks.show", bottleneck_id=bottleneck_id), 303)
 
 
 @bp.route("/departments/<code>/bottlenecks/new", methods=["GET", "POST"])
@@ -238,19 +234,16 @@ def raise_on_milestone(milestone_id):
 
 
 def after(bottleneck_id, call, message, **forms):
-    try:
-        call()
-    except ConflictError:
-        db.session.rollback()
+    def conflict(exc):
         return render_show(load(bottleneck_id), **forms, general_errors=[
             _("Someone else changed this bottleneck since you opened it. Here it is as it is "
               "now: please check it and try again.")], status=409)
-    except ValidationError as exc:
-        db.session.rollback()
-        form = next(iter(forms.values()))
-        return render_show(load(bottleneck_id), **forms,
-                           general_errors=apply_errors(form, exc.errors), status=422)
-    db.session.commit()
+
+    with unit_of_work(conflict=conflict, invalid=form_errors(
+            next(iter(forms.values())),
+            lambda general: render_show(load(bottleneck_id), **forms, general_errors=general,
+                                        status=422))):
+        call()
     flash(message, "success")
     return redirect(url_for("bottlenecks.show", bottleneck_id=bottleneck_id), 303)
 

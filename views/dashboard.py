@@ -6,7 +6,6 @@ from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
-from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -24,6 +23,7 @@ from tracker.extensions import db
 from tracker.i18n import label
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
+from views.downloads import csv_response, dated, xlsx_response
 from views.list_export import ListColumn, export_format, export_list
 from views.sorting import Sort, column
 from views.flags import flag_subject
@@ -199,19 +199,11 @@ def download(name, fmt):
     from exports import dashboard as export  # openpyxl: imported when a download asks for it
 
     chart = charts.build(name, ov, _linker(filters), {d.id: d.name for d in departments})
-    stem = f"dashboard-{name}-{today.isoformat()}"
+    stem = f"dashboard-{name}"
     if fmt == "csv":
-        return Response(
-            export.table_csv(chart.table),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
-        )
+        return csv_response(export.table_csv(chart.table), dated(stem, today, "csv"))
     subtitle = f"{_describe(filters)} · {_l('As of')} {today.strftime('%d-%m-%Y')}"
-    return Response(
-        export.table_xlsx(chart.table, chart.title, subtitle),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
-    )
+    return xlsx_response(export.table_xlsx(chart.table, chart.title, subtitle), dated(stem, today))
 
 
 @bp.route(f"/assets/plotly-{PLOTLY_TAG}.min.js")

@@ -14,10 +14,10 @@ from tracker import clock, reports
 from tracker import worklists as work
 from tracker.extensions import db
 from tracker.operations import plans as plan_ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, can, visible_department_ids
 from tracker.settings import thresholds
 from views.flags import flag_due_date, flag_subject
+from views.unit_of_work import unit_of_work
 from views.workflow_forms import ReviewForm
 
 bp = Blueprint("home", __name__)
@@ -151,12 +151,9 @@ def approve_plan(code):
     """Approve a submitted plan from the Secretary's list; back to the list."""
     department, plan = _submitted_plan(code)
     form = ReviewForm()
-    try:
+    with unit_of_work(**_refused(department)):
         plan_ops.approve_plan(plan, current_user, comment=form.comment.data,
                               expected_version=form.lock_version.data or None)
-    except (ValidationError, ConflictError) as exc:
-        return _refused(department, exc)
-    db.session.commit()
     flash(_("The action plan of %(department)s was approved; the baseline due dates are "
             "frozen.", department=department.name), "success")
     return redirect(url_for("home.index"), 303)
@@ -169,25 +166,29 @@ def return_plan(code):
     or the list again with the message beside that plan's comment box."""
     department, plan = _submitted_plan(code)
     form = ReviewForm()
-    try:
+    with unit_of_work(**_refused(department, comment=form.comment.data)):
         plan_ops.return_plan(plan, current_user, comment=form.comment.data,
                              expected_version=form.lock_version.data or None)
-    except (ValidationError, ConflictError) as exc:
-        return _refused(department, exc, comment=form.comment.data)
-    db.session.commit()
     flash(_("The action plan of %(department)s was returned with your comment.",
             department=department.name), "success")
     return redirect(url_for("home.index"), 303)
 
 
-def _refused(department, exc, comment=None):
-    db.session.rollback()
-    if isinstance(exc, ConflictError):
+def _refused(department, comment=None):
+    """The unit of work's answers of the Secretary's list: a conflict goes to the plan as it
+    is now; a refused review shows the list again, the message beside that plan's box."""
+    code, name = department.code, department.name
+
+    def conflict(exc):
         flash(_("Someone else changed the action plan of %(department)s since you opened this "
-                "page. Here it is as it is now.", department=department.name), "error")
-        return redirect(url_for("plans.show", code=department.code), 303)
-    errors = {department.code: {"messages": exc.messages, "comment": comment or ""}}
-    return _work_page(status=422, return_errors=errors)
+                "page. Here it is as it is now.", department=name), "error")
+        return redirect(url_for("plans.show", code=code), 303)
+
+    def invalid(exc):
+        errors = {code: {"messages": exc.messages, "comment": comment or ""}}
+        return _work_page(status=422, return_errors=errors)
+
+    return {"invalid": invalid, "conflict": conflict}
 
 
 @bp.route("/language", methods=["POST"])
@@ -203,10 +204,10 @@ def set_language():
         if current_user.is_authenticated and current_user.locale != code:
             from tracker import audit
 
-            audit.record("set_language", "user", current_user.id,
-                         {"locale": [current_user.locale, code]})
-            current_user.locale = code
-            db.session.commit()
+            with unit_of_work():
+                audit.record("set_language", "user", current_user.id,
+                             {"locale": [current_user.locale, code]})
+                current_user.locale = code
         refresh()  # the locale chosen for this request so far is no longer the user's
     from tracker.auth import safe_next
 

@@ -2,15 +2,13 @@
 list's own address returns every row the filters select (the view builds the query once, for
 the page and for the export alike), read from the database in batches."""
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Callable
 
-from flask import Response, request, stream_with_context
+from flask import request
 
-from tracker import clock
 from tracker.extensions import db
+from views.downloads import csv_response, generated_at, xlsx_response
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("xlsx", "csv")
 
 
@@ -43,11 +41,9 @@ def export_list(fmt, name, title, description, columns, query):
     from exports.lists import list_csv, list_workbook  # openpyxl only when a file is asked for
     from exports.workbook import generated_label
 
-    now = datetime.now(clock.zone())
+    now = generated_at()
     filename = f"{name}-{now:%d-%m-%Y}.{fmt}"
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "csv":
-        return Response(stream_with_context(list_csv(columns, _rows(query))),
-                        mimetype="text/csv", headers=disposition)
+        return csv_response(list_csv(columns, _rows(query)), filename)
     data = list_workbook(title[:31], description, columns, _rows(query), generated_label(now))
-    return Response(data, mimetype=XLSX_MIMETYPE, headers=disposition)
+    return xlsx_response(data, filename)

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -21,12 +21,12 @@ from tracker.i18n import label
 from views.list_export import ListColumn, export_format, export_list
 from tracker.i18n import lazy_label
 from tracker.operations import meetings as ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
+from views.downloads import dated, generated_at, xlsx_response
+from views.unit_of_work import flash_refusal, unit_of_work
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AttendeeForm(FlaskForm):
@@ -99,21 +99,6 @@ def _item(meeting, item_id):
     return item
 
 
-def _refused(exc):
-    flash(" ".join(exc.messages), "error")
-
-
-def _xlsx(data, name):
-    import io
-
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{name}-{clock.today():%Y-%m-%d}.xlsx")
-
-
-def _generated():
-    return datetime.now(clock.zone())
-
-
 # --- Meetings ----------------------------------------------------------------------------
 
 
@@ -173,11 +158,11 @@ def new():
     else:  # a client that does not send the choice gets the default one
         ticked = set(ops.default_choice(ranked, _limit()))
     if form.validate_on_submit():
-        meeting = ops.plan_meeting(
-            title=form.title.data, meeting_date=form.meeting_date.data, venue=form.venue.data,
-            chair=form.chair.data, attendees=_attendees(form), user=current_user,
-            today=today, t=t, department_ids=sorted(ticked))
-        db.session.commit()
+        with unit_of_work():
+            meeting = ops.plan_meeting(
+                title=form.title.data, meeting_date=form.meeting_date.data, venue=form.venue.data,
+                chair=form.chair.data, attendees=_attendees(form), user=current_user,
+                today=today, t=t, department_ids=sorted(ticked))
         flash(ngettext("Meeting planned; its agenda holds %(num)d item.",
                        "Meeting planned; its agenda holds %(num)d items.",
                        len(meeting.agenda_items)), "success")
@@ -194,15 +179,10 @@ def edit(meeting_id):
     authorize("manage_meetings", meeting)
     form = _meeting_form(meeting)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(invalid=flash_refusal(url_for(".show", meeting_id=meeting.id))):
             ops.update_meeting(meeting, title=form.title.data, meeting_date=form.meeting_date.data,
                                venue=form.venue.data, chair=form.chair.data,
                                attendees=_attendees(form), user=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            _refused(exc)
-            return redirect(url_for(".show", meeting_id=meeting.id))
-        db.session.commit()
         flash(_("Meeting saved."), "success")
         return redirect(url_for(".show", meeting_id=meeting.id))
     return render_template("meetings/form.html", form=form, meeting=meeting), (
@@ -280,13 +260,9 @@ def left_off(meeting_id):
         if not ButtonForm().validate_on_submit():
             abort(400)
         ids = [int(v) for v in request.form.getlist("department") if v.isdigit()]
-        try:
-            added = ops.add_departments(meeting, ids, current_user, today, t)
-        except ValidationError as exc:
-            db.session.rollback()
-            _refused(exc)
-            return _back(meeting)
-        db.session.commit()
+        with unit_of_work(invalid=flash_refusal(_url(meeting))):
+            added = ops.add_departments(meeting, current_user, department_ids=ids, today=today,
+                                        t=t)
         flash(ngettext("%(num)d department put on the agenda.",
                        "%(num)d departments put on the agenda.", added), "success")
         return _back(meeting, "agenda-title")
@@ -297,21 +273,20 @@ def left_off(meeting_id):
                            info=info, ops=ops, button=ButtonForm(), points_shown=POINTS_SHOWN)
 
 
+def _url(meeting, anchor=None):
+    return url_for(".show", meeting_id=meeting.id, _anchor=anchor)
+
+
 def _back(meeting, anchor=None):
-    return redirect(url_for(".show", meeting_id=meeting.id, _anchor=anchor))
+    return redirect(_url(meeting, anchor))
 
 
 def _post_action(meeting, action, fn, success):
     authorize(action, meeting)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(invalid=flash_refusal(_url(meeting))):
         fn()
-    except ValidationError as exc:
-        db.session.rollback()
-        _refused(exc)
-        return _back(meeting)
-    db.session.commit()
     flash(success, "success")
     return _back(meeting)
 
@@ -323,7 +298,8 @@ def refresh(meeting_id):
     result = {}
     return _post_action(
         meeting, "manage_meetings",
-        lambda: result.setdefault("n", ops.refresh_agenda(meeting, current_user, clock.today(), thresholds())),
+        lambda: result.setdefault("n", ops.refresh_agenda(meeting, current_user,
+                                                          today=clock.today(), t=thresholds())),
         _("The agenda was brought up to date."))
 
 
@@ -337,14 +313,9 @@ def add_item(meeting_id):
     if not form.validate_on_submit():
         flash(_("The agenda item needs a title."), "error")
         return _back(meeting, "add-item")
-    try:
+    with unit_of_work(invalid=flash_refusal(_url(meeting))):
         ops.add_item(meeting, title=form.title.data, details=form.details.data,
                      department_id=form.department_id.data or None, user=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        _refused(exc)
-        return _back(meeting)
-    db.session.commit()
     flash(_("Agenda item added."), "success")
     return _back(meeting, "agenda-title")
 
@@ -359,13 +330,8 @@ def edit_item(meeting_id, item_id):
     form.department_id.choices = _choices()
     del form.department_id
     if form.validate_on_submit():
-        try:
+        with unit_of_work(invalid=flash_refusal(_url(meeting))):
             ops.edit_item(item, title=form.title.data, details=form.details.data, user=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            _refused(exc)
-            return _back(meeting)
-        db.session.commit()
         flash(_("Agenda item saved."), "success")
         return _back(meeting, f"item-{item.id}")
     return render_template("meetings/item_form.html", form=form, meeting=meeting, item=item), (
@@ -388,7 +354,8 @@ def move_item(meeting_id, item_id):
     item = _item(meeting, item_id)
     direction = -1 if request.form.get("direction") == "up" else 1
     return _post_action(meeting, "manage_meetings",
-                        lambda: ops.move_item(item, direction, current_user), _("Agenda reordered."))
+                        lambda: ops.move_item(item, current_user, offset=direction),
+                        _("Agenda reordered."))
 
 
 @bp.route("/<int:meeting_id>/held", methods=["GET", "POST"])
@@ -403,7 +370,7 @@ def mark_held(meeting_id):
                                refusal=ops.held_refusal(meeting, today))
     return _post_action(
         meeting, "chair_meeting",
-        lambda: ops.mark_held(meeting, current_user, today, thresholds()),
+        lambda: ops.mark_held(meeting, current_user, today=today, t=thresholds()),
         _("The meeting is marked held; its agenda is frozen as discussed."))
 
 
@@ -467,27 +434,26 @@ def save_minutes(meeting_id):
     if errors:
         flash(_("Nothing was saved: correct what is marked below and save again."), "error")
         return _render_show(meeting, typed, errors, status=422)
-    try:
-        changed, added = ops.record_meeting_minutes(
-            meeting, minutes=minutes, decisions=decisions, user=current_user,
-            version=request.form.get("version") or None)
-    except ValidationError as exc:
-        db.session.rollback()
-        meeting = _load(meeting_id)
+
+    def invalid(exc):
         flash(_("Nothing was saved.") + " " + " ".join(exc.messages), "error")
-        return _render_show(meeting, typed, status=422)
-    except ConflictError:
-        db.session.rollback()
+        return _render_show(_load(meeting_id), typed, status=422)
+
+    def conflict(exc):
         db.session.expire_all()
-        meeting = _load(meeting_id)
-        saved = {f"minutes-{i.id}": i.minutes for i in meeting.agenda_items}
-        conflict = {k: v for k, v in saved.items() if k in typed and typed[k] != v}
-        typed["version"] = str(meeting.version)
+        saved = _load(meeting_id)
+        theirs = {f"minutes-{i.id}": i.minutes for i in saved.agenda_items}
+        differ = {k: v for k, v in theirs.items() if k in typed and typed[k] != v}
+        typed["version"] = str(saved.version)
         flash(_("Someone else saved these minutes while you were writing. Nothing of yours was "
                 "saved: your text is still in the boxes, and what they saved is shown under "
                 "each box that differs. Save again to keep your text."), "error")
-        return _render_show(meeting, typed, conflict=conflict, status=409)
-    db.session.commit()
+        return _render_show(saved, typed, conflict=differ, status=409)
+
+    with unit_of_work(invalid=invalid, conflict=conflict):
+        changed, added = ops.record_meeting_minutes(
+            meeting, current_user, minutes=minutes, decisions=decisions,
+            expected_version=request.form.get("version") or None)
     if added:
         flash(ngettext("Minutes saved; %(num)d decision recorded as an action item.",
                        "Minutes saved; %(num)d decisions recorded as action items.", added),
@@ -510,15 +476,10 @@ def add_decision(meeting_id, item_id):
     if not form.validate_on_submit():
         return render_template("meetings/decision_form.html", form=form, meeting=meeting,
                                item=item), (422 if request.method == "POST" else 200)
-    try:
+    with unit_of_work(invalid=flash_refusal(_url(meeting, f"item-{item.id}"))):
         ops.add_decision(item, text=form.text.data, department_id=form.department_id.data,
                          responsible_officer=form.responsible_officer.data,
                          due_date=form.due_date.data, user=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        _refused(exc)
-        return _back(meeting, f"item-{item.id}")
-    db.session.commit()
     flash(_("Decision recorded as an action item."), "success")
     return _back(meeting, f"item-{item.id}")
 
@@ -560,15 +521,15 @@ def amend(meeting_id, item_id):
     if request.method == "GET":
         form.minutes.data = item.minutes
     if form.validate_on_submit():
-        try:
-            ops.amend_minutes(item, text=form.minutes.data, reason=form.reason.data,
-                              user=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
+
+        def invalid(exc):
             form.minutes.errors = list(form.minutes.errors) + exc.messages
             return render_template("meetings/amend.html", form=form, meeting=meeting,
                                    item=item), 422
-        db.session.commit()
+
+        with unit_of_work(invalid=invalid):
+            ops.amend_minutes(item, text=form.minutes.data, reason=form.reason.data,
+                              user=current_user)
         flash(_("The correction is recorded; the original text is kept."), "success")
         return _back(meeting, f"item-{item.id}")
     return render_template("meetings/amend.html", form=form, meeting=meeting, item=item), (
@@ -582,8 +543,9 @@ def minutes_xlsx(meeting_id):
 
     meeting = _meeting(meeting_id)
     authorize("export", meeting)
-    data = minutes_workbook(meeting.id, clock.today(), thresholds(), _generated())
-    return _xlsx(data, f"minutes-{meeting.meeting_date:%Y-%m-%d}-meeting-{meeting.id}")
+    data = minutes_workbook(meeting.id, clock.today(), thresholds(), generated_at())
+    return xlsx_response(
+        data, dated(f"minutes-{meeting.meeting_date:%Y-%m-%d}-meeting-{meeting.id}"))
 
 
 @bp.route("/<int:meeting_id>/atr.xlsx")
@@ -593,8 +555,8 @@ def meeting_atr_xlsx(meeting_id):
 
     meeting = _meeting(meeting_id)
     authorize("export", meeting)
-    return _xlsx(atr_workbook(clock.today(), _generated(), meeting=meeting),
-                 f"atr-meeting-{meeting.id}")
+    return xlsx_response(atr_workbook(clock.today(), generated_at(), meeting=meeting),
+                         dated(f"atr-meeting-{meeting.id}"))
 
 
 # --- Action items and the ATR ---------------------------------------------------------------
@@ -639,7 +601,7 @@ def atr_xlsx():
     from exports.atr import atr_workbook
 
     authorize("export")
-    return _xlsx(atr_workbook(clock.today(), _generated()), "action-taken-report")
+    return xlsx_response(atr_workbook(clock.today(), generated_at()), dated("action-taken-report"))
 
 
 @bp.route("/action-items/<int:item_id>", methods=["GET", "POST"])
@@ -656,21 +618,21 @@ def action_item(item_id):
     if request.method == "POST":
         authorize("update_action_item", item)
         if form.validate_on_submit():
-            try:
-                ops.update_action_item(item, status=form.status.data,
-                                       closing_note=form.closing_note.data, user=current_user,
-                                       version=form.version.data or None)
-                db.session.commit()
-            except ValidationError as exc:
-                db.session.rollback()
+
+            def invalid(exc):
                 form.closing_note.errors = list(form.closing_note.errors) + exc.messages
                 return render_template("meetings/action_item.html", item=item, form=form,
                                        may_update=may_update), 422
-            except ConflictError:
-                db.session.rollback()
+
+            def conflict(exc):
                 flash(_("Someone else changed this action item first. Here it is as it is now; "
                         "make your change again."), "error")
                 return redirect(url_for(".action_item", item_id=item_id)), 303
+
+            with unit_of_work(invalid=invalid, conflict=conflict):
+                ops.update_action_item(item, current_user, status=form.status.data,
+                                       closing_note=form.closing_note.data,
+                                       expected_version=form.version.data or None)
             flash(_("Action item updated."), "success")
             return redirect(url_for(".action_items"))
     return render_template("meetings/action_item.html", item=item, form=form,

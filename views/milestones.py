@@ -13,10 +13,10 @@ from tracker.extensions import db
 from tracker.operations import attachments as attachment_ops
 from tracker.operations import dependencies as dependency_ops
 from tracker.operations import milestones as ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize, can
 from tracker.settings import thresholds
-from views.workflow_forms import DependencyForm, MilestoneUpdateForm, RemoveForm, apply_errors
+from views.unit_of_work import form_errors, unit_of_work
+from views.workflow_forms import DependencyForm, MilestoneUpdateForm, RemoveForm
 
 bp = Blueprint("milestones", __name__, url_prefix="/milestones")
 
@@ -124,7 +124,14 @@ def update(milestone_id):
     except store.UploadRefused as exc:
         form.attachments.errors = [str(exc)]
         return render_page(milestone, form, status=422)
-    try:
+
+    def invalid(general):
+        if files:
+            general.append(_("The files you chose were not attached: choose them again."))
+        return render_page(load(milestone_id), form, general, status=422)
+
+    with unit_of_work(invalid=form_errors(form, invalid), conflict=lambda exc: render_conflict(
+            milestone_id, form, expected, files_dropped=bool(files))):
         update = ops.record_milestone_update(
             milestone, current_user,
             expected_version=expected,
@@ -136,19 +143,8 @@ def update(milestone_id):
             completed_on=form.completed_on.data,
             today=clock.today(),
         )
-    except ValidationError as exc:
-        db.session.rollback()
-        milestone = load(milestone_id)
-        general = apply_errors(form, exc.errors)
         if files:
-            general.append(_("The files you chose were not attached: choose them again."))
-        return render_page(milestone, form, general, status=422)
-    except ConflictError:
-        db.session.rollback()
-        return render_conflict(milestone_id, form, expected, files_dropped=bool(files))
-    if files:
-        attachment_ops.attach_to_update(update, files, current_user)
-    db.session.commit()
+            attachment_ops.attach_to_update(update, current_user, files=files)
     flash(_("The update was saved."), "success")
     return redirect(url_for("milestones.show", milestone_id=milestone_id), 303)
 
@@ -171,15 +167,10 @@ def add_dependency(milestone_id):
     form = DependencyForm()
     if not form.validate():
         return render_page(milestone, dependency_form=form, status=422)
-    try:
+    with unit_of_work(invalid=form_errors(form, lambda general: render_page(
+            load(milestone_id), general_errors=general, dependency_form=form, status=422))):
         predecessor = dependency_ops.resolve_code(form.predecessor.data, milestone)
-        dependency_ops.add_dependency(milestone, predecessor, current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        general = apply_errors(form, exc.errors)
-        return render_page(load(milestone_id), general_errors=general, dependency_form=form,
-                           status=422)
-    db.session.commit()
+        dependency_ops.add_dependency(milestone, current_user, predecessor=predecessor)
     flash(_("%(code)s now waits for %(other)s.", code=milestone.code, other=predecessor.code),
           "success")
     return redirect(url_for("milestones.show", milestone_id=milestone_id,
@@ -192,10 +183,11 @@ def remove_dependency(milestone_id, predecessor_id):
     milestone = authorize("update_milestone", load(milestone_id))
     if not RemoveForm().validate():
         abort(400)
-    predecessor = dependency_ops.remove_dependency(milestone, predecessor_id, current_user)
-    if predecessor is None:
-        abort(404)
-    db.session.commit()
+    with unit_of_work():
+        predecessor = dependency_ops.remove_dependency(milestone, current_user,
+                                                       predecessor_id=predecessor_id)
+        if predecessor is None:
+            abort(404)
     flash(_("%(code)s no longer waits for %(other)s.", code=milestone.code,
             other=predecessor.code), "success")
     return redirect(url_for("milestones.show", milestone_id=milestone_id,

@@ -11,6 +11,7 @@ from tracker.extensions import db
 from tracker.operations import notifications as operations
 from views.flags import subject_url
 from views.sorting import Sort, column
+from views.unit_of_work import unit_of_work
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -71,8 +72,8 @@ def _own(notification_id):
 @login_required
 def read(notification_id):
     notification = _own(notification_id)
-    operations.mark_read(current_user, notification, utcnow())
-    db.session.commit()
+    with unit_of_work():
+        operations.mark_read(notification, current_user, now=utcnow())
     if request.form.get("open") and notification.link:
         return redirect(safe_next(notification.link) or url_for("notifications.index"))
     return redirect(safe_next(request.form.get("next")) or url_for("notifications.index"))
@@ -81,8 +82,8 @@ def read(notification_id):
 @bp.route("/read-all", methods=["POST"])
 @login_required
 def read_all():
-    count = operations.mark_all_read(current_user, utcnow())
-    db.session.commit()
+    with unit_of_work():
+        count = operations.mark_all_read(current_user, now=utcnow())
     flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.",
                    count), "success")
     return redirect(url_for("notifications.index"))

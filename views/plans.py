@@ -10,9 +10,9 @@ from models import ActionPlan, Department, Milestone, PlanVersion, Service
 from tracker import clock, rules
 from tracker.extensions import db
 from tracker.operations import plans as ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import authorize
 from tracker.settings import thresholds
+from views.unit_of_work import form_errors, unit_of_work
 from views.workflow_forms import (
     MilestoneForm,
     PlanActionForm,
@@ -95,22 +95,25 @@ def render_plan(department, plan, *, review_form=None, general_errors=(), status
     ), status
 
 
-def refused(department, plan, exc, review_form=None):
-    """The plan page again, with the operation's messages (422) or the conflict (409)."""
-    db.session.rollback()
-    plan = load_plan(department)
-    if isinstance(exc, ConflictError):
-        return render_plan(department, plan, general_errors=[
+def on_plan_page(department, review_form=None):
+    """The unit of work's answers on the plan page: the operation's messages (422) or the
+    conflict (409), with the plan as it is now."""
+
+    def invalid(exc):
+        general = (apply_errors(review_form, exc.errors) if review_form is not None
+                   else exc.messages)
+        return render_plan(department, load_plan(department), review_form=review_form,
+                           general_errors=general, status=422)
+
+    def conflict(exc):
+        return render_plan(department, load_plan(department), general_errors=[
             _("Someone else changed this plan since you opened it. Here it is as it is now: "
               "please check it and try again.")], status=409)
-    general = (apply_errors(review_form, exc.errors) if review_form is not None
-               else exc.messages)
-    return render_plan(department, plan, review_form=review_form, general_errors=general,
-                       status=422)
+
+    return {"invalid": invalid, "conflict": conflict}
 
 
 def done(department, message):
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("plans.show", code=department.code), 303)
 
@@ -126,10 +129,8 @@ def show(code):
 @login_required
 def create(code):
     department = authorize("edit_plan", load_department(code))
-    try:
+    with unit_of_work(**on_plan_page(department)):
         ops.create_plan(department, current_user, title=request.form.get("title"))
-    except ValidationError as exc:
-        return refused(department, load_plan(department), exc)
     return done(department, _("A draft action plan was started."))
 
 
@@ -186,13 +187,10 @@ def add_milestone(code):
     if request.method == "POST":
         if not form.validate():
             return render_milestone_form(department, plan, form, status=422)
-        try:
+        with unit_of_work(invalid=form_errors(form, lambda general: render_milestone_form(
+                department, require_plan(department), form, general_errors=general,
+                status=422))):
             ops.add_milestone(plan, current_user, **milestone_values(form))
-        except ValidationError as exc:
-            db.session.rollback()
-            plan = require_plan(department)
-            return render_milestone_form(department, plan, form,
-                                         general_errors=apply_errors(form, exc.errors), status=422)
         return done(department, _("The milestone was added."))
     if not ops.is_editable(plan):
         return render_plan(department, plan, general_errors=[
@@ -210,23 +208,24 @@ def edit_milestone(code, milestone_id):
     if request.method == "POST":
         if not form.validate():
             return render_milestone_form(department, plan, form, milestone, status=422)
-        try:
-            ops.edit_milestone(milestone, current_user, expected_version=form.version.data,
-                               **milestone_values(form))
-        except ConflictError:
-            db.session.rollback()
-            milestone = load_milestone(department, milestone_id)
-            form.version.data = str(milestone.version)
-            return render_milestone_form(department, milestone.plan, form, milestone, general_errors=[
+
+        def conflict(exc):
+            saved = load_milestone(department, milestone_id)
+            form.version.data = str(saved.version)
+            return render_milestone_form(department, saved.plan, form, saved, general_errors=[
                 _("Someone else changed this milestone since you opened it. Your input is kept "
                   "below; the milestone now reads: %(code)s, %(title)s, due %(due)s. Save again "
-                  "to apply your input.", code=milestone.code, title=milestone.title,
-                  due=milestone.due_date.strftime("%d-%m-%Y"))], status=409)
-        except ValidationError as exc:
-            db.session.rollback()
-            milestone = load_milestone(department, milestone_id)
-            return render_milestone_form(department, milestone.plan, form, milestone,
-                                         general_errors=apply_errors(form, exc.errors), status=422)
+                  "to apply your input.", code=saved.code, title=saved.title,
+                  due=saved.due_date.strftime("%d-%m-%Y"))], status=409)
+
+        def invalid(general):
+            saved = load_milestone(department, milestone_id)
+            return render_milestone_form(department, saved.plan, form, saved,
+                                         general_errors=general, status=422)
+
+        with unit_of_work(invalid=form_errors(form, invalid), conflict=conflict):
+            ops.edit_milestone(milestone, current_user, expected_version=form.version.data,
+                               **milestone_values(form))
         return done(department, _("The milestone was saved."))
     if not ops.is_editable(plan):
         return render_plan(department, plan, general_errors=[
@@ -240,10 +239,8 @@ def move_milestone(code, milestone_id):
     department = load_department(code)
     milestone = authorize("edit_plan", load_milestone(department, milestone_id))
     offset = -1 if request.form.get("direction") == "up" else 1
-    try:
+    with unit_of_work(**on_plan_page(department)):
         ops.move_milestone(milestone, current_user, offset=offset)
-    except ValidationError as exc:
-        return refused(department, milestone.plan, exc)
     return done(department, _("The order of the milestones was changed."))
 
 
@@ -252,69 +249,54 @@ def move_milestone(code, milestone_id):
 def remove_milestone(code, milestone_id):
     department = load_department(code)
     milestone = authorize("edit_plan", load_milestone(department, milestone_id))
-    try:
+    with unit_of_work(**on_plan_page(department)):
         ops.remove_milestone(milestone, current_user)
-    except ValidationError as exc:
-        return refused(department, milestone.plan, exc)
     return done(department, _("The milestone was removed."))
 
 
 # --- Lifecycle -----------------------------------------------------------------------------
 
 
+def lifecycle(code, permission, operation, message, review=False):
+    """One step of the plan's lifecycle from its page: the plan version that was read (and,
+    for a review, the comment) from the form, the operation in the unit of work, back to the
+    plan."""
+    department = load_department(code)
+    plan = authorize(permission, require_plan(department))
+    form = ReviewForm() if review else PlanActionForm()
+    comment = {"comment": form.comment.data} if review else {}
+    with unit_of_work(**on_plan_page(department, review_form=form if review else None)):
+        operation(plan, current_user, expected_version=form.lock_version.data or None, **comment)
+    return done(department, message)
+
+
 @bp.route("/submit", methods=["POST"])
 @login_required
 def submit(code):
-    department = load_department(code)
-    plan = authorize("submit_plan", require_plan(department))
-    form = PlanActionForm()
-    try:
-        ops.submit_plan(plan, current_user, expected_version=form.lock_version.data or None)
-    except (ValidationError, ConflictError) as exc:
-        return refused(department, plan, exc)
-    return done(department, _("The plan was submitted for review."))
+    return lifecycle(code, "submit_plan", ops.submit_plan,
+                     _("The plan was submitted for review."))
 
 
 @bp.route("/approve", methods=["POST"])
 @login_required
 def approve(code):
-    department = load_department(code)
-    plan = authorize("review_plan", require_plan(department))
-    form = ReviewForm()
-    try:
-        ops.approve_plan(plan, current_user, comment=form.comment.data,
-                         expected_version=form.lock_version.data or None)
-    except (ValidationError, ConflictError) as exc:
-        return refused(department, plan, exc, review_form=form)
-    return done(department, _("The plan was approved; the baseline due dates are frozen."))
+    return lifecycle(code, "review_plan", ops.approve_plan,
+                     _("The plan was approved; the baseline due dates are frozen."), review=True)
 
 
 @bp.route("/return", methods=["POST"])
 @login_required
 def return_(code):
-    department = load_department(code)
-    plan = authorize("review_plan", require_plan(department))
-    form = ReviewForm()
-    try:
-        ops.return_plan(plan, current_user, comment=form.comment.data,
-                        expected_version=form.lock_version.data or None)
-    except (ValidationError, ConflictError) as exc:
-        return refused(department, plan, exc, review_form=form)
-    return done(department, _("The plan was returned to the department with your comment."))
+    return lifecycle(code, "review_plan", ops.return_plan,
+                     _("The plan was returned to the department with your comment."), review=True)
 
 
 @bp.route("/revise", methods=["POST"])
 @login_required
 def revise(code):
-    department = load_department(code)
-    plan = authorize("edit_plan", require_plan(department))
-    form = PlanActionForm()
-    try:
-        ops.revise_plan(plan, current_user, expected_version=form.lock_version.data or None)
-    except (ValidationError, ConflictError) as exc:
-        return refused(department, plan, exc)
-    return done(department, _("The plan is open for changes as a new draft; the approved "
-                              "version and the baselines stay."))
+    return lifecycle(code, "edit_plan", ops.revise_plan,
+                     _("The plan is open for changes as a new draft; the approved "
+                       "version and the baselines stay."))
 
 
 @bp.app_template_filter("isodate")

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 from models import ApiToken
 from tracker.extensions import db
 from tracker.operations.tokens import create_token, revoke_token
+from views.unit_of_work import unit_of_work
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -35,8 +36,8 @@ def index():
     new_token = None
     status = 200
     if form.validate_on_submit():
-        _, new_token = create_token(current_user, form.name.data)
-        db.session.commit()
+        with unit_of_work():
+            _, new_token = create_token(current_user, form.name.data)
         form = TokenForm(formdata=None)
     elif form.errors:
         status = 422
@@ -50,7 +51,7 @@ def revoke(token_id):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
-    revoke_token(token, current_user)
-    db.session.commit()
+    with unit_of_work():
+        revoke_token(token, current_user)
     flash(_("The token was revoked. Systems using it can no longer reach the API."), "info")
     return redirect(url_for("profile.index"))

@@ -15,9 +15,9 @@ from flask_login import current_user
 from models import Department
 from tracker.extensions import db
 from tracker.i18n import N_
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.permissions import acting_department_ids, authorize
-from views.workflow_forms import apply_errors, opts
+from views.unit_of_work import form_errors, unit_of_work
+from views.workflow_forms import opts
 
 CONFLICT_MESSAGE = N_("Someone else changed this record after you opened it.")
 CONFLICT_ON_DELETE = N_("Someone else changed this record after you opened it. Look at it again "
@@ -57,7 +57,7 @@ class Register:
     """One register's pages. Subclasses set the attributes and override the hooks."""
 
     model = None  # the record's model
-    operations = None  # module with create(department, values, …), update, delete
+    operations = None  # module with create(department, user, *, values, …), update, delete
     action = ""  # the permission to add, change and remove a record
     endpoint = ""  # the blueprint's name
     id_arg = ""  # the record's id in the URLs of the blueprint
@@ -99,6 +99,17 @@ class Register:
     def _url(self, name, record_id):
         return url_for(f"{self.endpoint}.{name}", **{self.id_arg: record_id})
 
+    def form_page(self, form, record, department):
+        """``page(general_messages)``: the form again, the messages above it (422 after a
+        POST)."""
+
+        def page(general=()):
+            form.form_errors.extend(general)
+            return self.render(form, record, department,
+                               422 if request.method == "POST" else 200)
+
+        return page
+
     def render(self, form, record, department, status, **extra):
         delete_url = self._url("delete", record.id) if record is not None else None
         return render_template(self.template, form=form, record=record, department=department,
@@ -119,17 +130,14 @@ class Register:
         if request.method == "GET":
             form.department.data = department.code
         self.prepare(form, department)
+        page = self.form_page(form, None, department)
         if form.validate_on_submit():
-            try:
-                record = self.operations.create(department, form.values(),
+            with unit_of_work(invalid=form_errors(form, page)):
+                record = self.operations.create(department, current_user, values=form.values(),
                                                 **self.operation_args(form))
-            except ValidationError as exc:
-                form.form_errors.extend(apply_errors(form, exc.errors))
-            else:
-                db.session.commit()
-                flash(_(self.added_message, name=record.name), "success")
-                return redirect(self.saved_url(record))
-        return self.render(form, None, department, 422 if request.method == "POST" else 200)
+            flash(_(self.added_message, name=record.name), "success")
+            return redirect(self.saved_url(record))
+        return page()
 
     def edit(self, record_id):
         record = authorize(self.action, self.get(record_id))
@@ -140,43 +148,43 @@ class Register:
         self.prepare(form, department, record)
         if request.method == "GET":
             form.version.data = str(record.version)
-        conflict, status = None, 200
+
+        def page(general=(), status=None, conflict=None, saved=record):
+            form.form_errors.extend(general)
+            if status is None:
+                status = 422 if request.method == "POST" else 200
+            return self.render(form, saved, saved.department, status, conflict=conflict,
+                               delete_form=self.delete_form_class(version=saved.version))
+
+        def conflict(exc):
+            saved = self.get(record_id)
+            form.version.data = str(saved.version)
+            return page(status=409, saved=saved,
+                        conflict={"message": _(CONFLICT_MESSAGE), "saved": saved})
+
         if form.validate_on_submit():
             try:
                 expected = int(form.version.data or 0)
             except ValueError:
                 expected = 0
-            try:
-                self.operations.update(record, form.values(), expected,
-                                       **self.operation_args(form))
-            except ValidationError as exc:
-                form.form_errors.extend(apply_errors(form, exc.errors))
-                status = 422
-            except ConflictError:
-                db.session.rollback()
-                record = self.get(record_id)
-                conflict = {"message": _(CONFLICT_MESSAGE), "saved": record}
-                form.version.data = str(record.version)
-                status = 409
-            else:
-                db.session.commit()
-                flash(_(self.saved_message, name=record.name), "success")
-                return redirect(self.saved_url(record))
-        elif request.method == "POST":
-            status = 422
-        return self.render(form, record, record.department, status, conflict=conflict,
-                           delete_form=self.delete_form_class(version=record.version))
+            with unit_of_work(invalid=form_errors(form, page), conflict=conflict):
+                self.operations.update(record, current_user, expected_version=expected,
+                                       values=form.values(), **self.operation_args(form))
+            flash(_(self.saved_message, name=record.name), "success")
+            return redirect(self.saved_url(record))
+        return page()
 
     def delete(self, record_id):
         record = authorize(self.action, self.get(record_id))
         form = self.delete_form_class()
         name, code = record.name, record.department.code
-        try:
-            self.operations.delete(record, int(form.version.data or 0) or None)
-        except ConflictError:
-            db.session.rollback()
+
+        def conflict(exc):
             flash(_(CONFLICT_ON_DELETE), "error")
             return redirect(self._url("edit", record_id)), 303
-        db.session.commit()
+
+        with unit_of_work(conflict=conflict):
+            self.operations.delete(record, current_user,
+                                   expected_version=int(form.version.data or 0) or None)
         flash(_(self.removed_message, name=name), "success")
         return redirect(url_for(f"{self.endpoint}.index", department=code))

@@ -1,11 +1,8 @@
 """Excel reports to download, the action-plan template, and the import of action plans."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-import io
-from datetime import datetime
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -18,9 +15,10 @@ from tracker.extensions import db
 from tracker.operations import imports as ops
 from tracker.permissions import authorize
 from tracker.settings import thresholds
+from views.downloads import dated, generated_at, xlsx_response
+from views.unit_of_work import unit_of_work
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(FlaskForm):
@@ -29,15 +27,6 @@ class UploadForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A POST button: only the CSRF token."""
-
-
-def _xlsx(data, name):
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{name}-{clock.today():%Y-%m-%d}.xlsx")
-
-
-def _generated():
-    return datetime.now(clock.zone())
 
 
 @bp.route("/")
@@ -57,8 +46,9 @@ def bottlenecks_xlsx():
 
     authorize("export")
     open_only = request.args.get("open") == "1"
-    return _xlsx(bottleneck_workbook(clock.today(), thresholds(), _generated(), open_only),
-                 "open-bottlenecks" if open_only else "bottleneck-report")
+    return xlsx_response(
+        bottleneck_workbook(clock.today(), thresholds(), generated_at(), open_only),
+        dated("open-bottlenecks" if open_only else "bottleneck-report"))
 
 
 @bp.route("/department-status.xlsx")
@@ -67,8 +57,8 @@ def department_status_xlsx():
     from exports.department_status import department_status_workbook
 
     authorize("export")
-    return _xlsx(department_status_workbook(clock.today(), thresholds(), _generated()),
-                 "department-status")
+    return xlsx_response(department_status_workbook(clock.today(), thresholds(), generated_at()),
+                         dated("department-status"))
 
 
 @bp.route("/roadmap.xlsx")
@@ -84,7 +74,8 @@ def roadmap_xlsx():
         if dept is None:
             abort(404)
         ids, title, name = [dept.id], f"Roadmap of {dept.name}", f"roadmap-{dept.code}"
-    return _xlsx(roadmap_workbook(clock.today(), thresholds(), _generated(), ids, title), name)
+    return xlsx_response(roadmap_workbook(clock.today(), thresholds(), generated_at(), ids, title),
+                         dated(name))
 
 
 @bp.route("/plan-template.xlsx")
@@ -96,7 +87,8 @@ def plan_template_xlsx():
     departments = db.session.execute(
         sa.select(Department.code, Department.name).where(Department.active.is_(True))
         .order_by(Department.code)).all()
-    return _xlsx(plan_template_workbook(departments, _generated()), "action-plan-template")
+    return xlsx_response(plan_template_workbook(departments, generated_at()),
+                         dated("action-plan-template"))
 
 
 def _check(filename, data):
@@ -165,8 +157,8 @@ def apply_import(token):
         ops.discard_pending(current_app.instance_path, token)
         return render_template("reports/import.html", form=UploadForm(), problems=problems,
                                filename=filename), 422
-    counts = ops.apply_plan(rows, current_user, filename)
-    db.session.commit()
+    with unit_of_work():
+        counts = ops.apply_plan(rows, current_user, filename=filename)
     ops.discard_pending(current_app.instance_path, token)
     flash(_("Imported %(filename)s: %(created)d milestones created, %(updated)d changed, "
             "%(unchanged)d unchanged.", filename=filename, created=counts["created"],

@@ -3,14 +3,12 @@ register's Excel export and import."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-import io
 import secrets
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, session, url_for)
+                   session, url_for)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -27,10 +25,11 @@ from tracker.extensions import db
 from tracker.i18n import N_
 from tracker.operations import services as service_ops
 from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
-from tracker.operations.errors import ConflictError
 from tracker.permissions import authorize, visible_department_ids
 from views.registers import (Register, can_add, department_choices, department_filter,
                              lazy_choices, translated)
+from views.downloads import dated, generated_at, xlsx_response
+from views.unit_of_work import dry_run, refuse, unit_of_work
 from views.workflow_forms import opts
 
 bp = Blueprint("services", __name__, url_prefix="/services")
@@ -209,14 +208,10 @@ def export():
     code = department_filter()
     rows = register_rows(scope, code)
     summaries = reports.service_summaries(scope)
-    generated_at = datetime.now(clock.zone())
-    today = generated_at.date()
-    data = services_export.services_workbook(rows, summaries, generated_at)
-    name = f"service-register-{services_export.safe_filename_part(code or 'all')}-{today:%Y-%m-%d}.xlsx"
-    return send_file(
-        io.BytesIO(data), as_attachment=True, download_name=name,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    now = generated_at()
+    data = services_export.services_workbook(rows, summaries, now)
+    return xlsx_response(data, dated(
+        f"service-register-{services_export.safe_filename_part(code or 'all')}", now.date()))
 
 
 # --- Import: upload, preview, apply ------------------------------------------------------
@@ -256,8 +251,8 @@ def import_workbook():
         form.workbook.errors = [str(exc)]
         return render_template("services/import.html", form=form, plan=None), 422
     rows, parse_errors = services_export.read_services(data)
-    plan = service_ops.plan_import(rows, parse_errors, current_user)
-    db.session.rollback()
+    with dry_run():
+        plan = service_ops.plan_import(rows, parse_errors, current_user)
     if not plan.ok:
         return render_template("services/import.html", form=form, plan=plan), 422
     for stale in _upload_dir().glob(f"services-{current_user.id}-*.xlsx"):
@@ -285,17 +280,18 @@ def apply_import():
         return redirect(url_for("services.import_workbook"))
     rows, parse_errors = services_export.read_services(path.read_bytes())
     path.unlink(missing_ok=True)
-    try:
-        plan = service_ops.apply_import(rows, parse_errors, current_user)
-        if not plan.ok:
-            db.session.rollback()
-            return render_template("services/import.html", form=ImportForm(), plan=plan), 422
-        db.session.commit()
-    except ConflictError:
-        db.session.rollback()
+
+    def conflict(exc):
         flash(_("Someone else changed this record after you opened it. Nothing was imported; "
                 "export again and redo your changes."), "error")
         return redirect(url_for("services.import_workbook"))
+
+    try:
+        with unit_of_work(conflict=conflict):
+            plan = service_ops.apply_import(rows, parse_errors, current_user)
+            if not plan.ok:
+                refuse(lambda: (render_template("services/import.html", form=ImportForm(),
+                                                plan=plan), 422))
     finally:
         session.pop("services_import", None)
     counts = plan.counts()

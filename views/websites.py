@@ -2,11 +2,9 @@
 apps and mobile apps, each asset's page with its health checks, and the Excel export."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-import io
-from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request, send_file, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
@@ -17,6 +15,7 @@ from jobs.health_check import SECURITY_HEADER_LABELS, SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
+from views.downloads import dated, generated_at, xlsx_response
 from views.list_export import ListColumn, export_format, export_list
 from tracker.i18n import N_
 from tracker.operations import websites as website_ops
@@ -203,15 +202,12 @@ def export():
     from exports import websites as websites_export  # openpyxl: only when a workbook is asked for
 
     authorize("read")
-    generated_at, t = datetime.now(clock.zone()), thresholds()
-    today = generated_at.date()
+    now, t = generated_at(), thresholds()
+    today = now.date()
     code = department_filter()
     rows = compliance_rows(today, t, visible_department_ids(current_user), code)
-    data = websites_export.websites_workbook(rows, generated_at, t, clock.zone())
-    name = f"website-compliance-{code or 'all'}-{today:%Y-%m-%d}.xlsx"
+    data = websites_export.websites_workbook(rows, now, t, clock.zone())
+    stem = f"website-compliance-{code or 'all'}"
     if code and not code.replace("-", "").replace("_", "").isalnum():
-        name = f"website-compliance-{today:%Y-%m-%d}.xlsx"
-    return send_file(
-        io.BytesIO(data), as_attachment=True, download_name=name,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+        stem = "website-compliance"
+    return xlsx_response(data, dated(stem, today))

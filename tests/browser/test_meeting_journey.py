@@ -165,7 +165,7 @@ def test_the_meeting_page_is_at_most_six_screens_tall_on_demo_data(new_page, app
     for state in ("planned", "held"):
         if state == "held":
             release()
-            ops.mark_held(meeting, secretary, today, thresholds())
+            ops.mark_held(meeting, secretary, today=today, t=thresholds())
             db.session.commit()
         page.goto(f"/meetings/{meeting.id}")
         height = page.evaluate("document.documentElement.scrollHeight")

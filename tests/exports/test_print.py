@@ -98,9 +98,9 @@ def world(app):
                                user=secretary, today=today, t=t)
     ops.add_item(meeting, title="Server procurement", details=PROSE, department_id=pwd.id,
                  user=secretary)
-    ops.mark_held(meeting, secretary, today, t)
+    ops.mark_held(meeting, secretary, today=today, t=t)
     for item in meeting.agenda_items[-2:]:
-        ops.record_minutes(item, PROSE + " " + HINDI, secretary)
+        ops.record_minutes(item, secretary, text=PROSE + " " + HINDI)
         ops.add_decision(item, text=PROSE, department_id=pwd.id,
                          responsible_officer="Executive Engineer",
                          due_date=today + timedelta(days=14), user=secretary)

@@ -14,12 +14,12 @@ def test_raise_escalate_resolve(app):
     m = factories.milestone(department=dept, today=today)
     user = factories.user("nic")
     with pytest.raises(ValidationError) as caught:
-        ops.raise_bottleneck(user, department=factories.department("pwd"), milestone=m, title="",
+        ops.raise_bottleneck(factories.department("pwd"), user, milestone=m, title="",
                              category="x", severity="y", target_date=today - timedelta(days=1),
                              today=today)
     assert set(caught.value.errors) == {"title", "category", "severity", "milestone_id",
                                         "target_date"}
-    b = ops.raise_bottleneck(user, department=dept, milestone=m, title="Funds", category="funds",
+    b = ops.raise_bottleneck(dept, user, milestone=m, title="Funds", category="funds",
                              severity="high", today=today)
     assert (b.status, b.raised_on, b.department_id) == ("open", today, dept.id)
     ops.escalate_bottleneck(b, user)

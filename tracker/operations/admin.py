@@ -86,7 +86,7 @@ def create_user(admin, *, email, name, designation, role, department, password):
     return user
 
 
-def update_user(admin, user, *, email, name, designation, role, department, active):
+def update_user(user, admin, *, email, name, designation, role, department, active):
     values = _user_values(email, name, designation, role, department, active)
     errors = _user_errors(values, user)
     if user.id == admin.id and (not values["active"] or values["role"] != "admin"):
@@ -106,7 +106,7 @@ def update_user(admin, user, *, email, name, designation, role, department, acti
     return changes
 
 
-def reset_password(admin, user, password):
+def reset_password(user, admin, *, password):
     check({"password": _password_errors(password)})
     user.set_password(password)
     user.failed_logins = 0
@@ -119,7 +119,7 @@ def reset_password(admin, user, password):
 DEPARTMENT_FIELDS = ("code", "name", "psga_covered", "active")
 
 
-def save_department(admin, department, *, code, name, psga_covered, active):
+def save_department(department, admin, *, code, name, psga_covered, active):
     """Create (``department`` None) or change a department."""
     code = (code or "").strip().lower()
     name = (name or "").strip()
@@ -158,7 +158,7 @@ def save_department(admin, department, *, code, name, psga_covered, active):
     return department
 
 
-def save_thresholds(admin, values: dict, config) -> dict:
+def save_thresholds(admin, *, values: dict, config) -> dict:
     """Store the thresholds that differ from the configuration as ``Setting`` rows (and drop
     those set back to it). Returns the changes, as the audit log records them."""
     low, high = THRESHOLD_RANGE

@@ -44,26 +44,26 @@ def _parent_changes(attachment):
         ("meeting_id", attachment.meeting_id)) if v is not None}
 
 
-def attach_to_update(update, checked_files, user):
+def attach_to_update(update, user, *, files):
     """Evidence on a milestone update (just recorded or earlier)."""
-    return _add(checked_files, user, purpose="evidence",
+    return _add(files, user, purpose="evidence",
                 department_id=update.milestone.department_id, milestone_update_id=update.id)
 
 
-def attach_to_bottleneck(bottleneck, checked_files, user):
-    return _add(checked_files, user, purpose="evidence",
+def attach_to_bottleneck(bottleneck, user, *, files):
+    return _add(files, user, purpose="evidence",
                 department_id=bottleneck.department_id, bottleneck_id=bottleneck.id)
 
 
-def attach_signed_minutes(meeting, checked_files, user):
+def attach_signed_minutes(meeting, user, *, files):
     """The signed, scanned minutes: only once the minutes are final, PDF only."""
     if meeting.status != "minutes_final":
         raise ValidationError({"file": [_(
             "The signed copy can be attached only after the minutes are finalised.")]})
-    bad = [c for c in checked_files if c.content_type not in store.SIGNED_MINUTES_TYPES]
+    bad = [c for c in files if c.content_type not in store.SIGNED_MINUTES_TYPES]
     if bad:
         raise ValidationError({"file": [_("The signed minutes must be a PDF file.")]})
-    return _add(checked_files, user, purpose="signed_minutes", department_id=None,
+    return _add(files, user, purpose="signed_minutes", department_id=None,
                 meeting_id=meeting.id)
 
 

@@ -12,14 +12,14 @@ from models.base import utcnow
 from models.bottleneck import BOTTLENECK_CATEGORIES, OPEN_BOTTLENECK_STATUSES, SEVERITIES
 from tracker import audit
 from tracker.operations.errors import ValidationError, check
-from tracker.operations.milestones import check_version, flush_versioned
+from tracker.operations.versioning import check_version, flush_versioned
 from tracker.extensions import db
 
 AUDITED = ("department_id", "milestone_id", "title", "description", "category", "severity",
            "status", "action_by", "target_date", "raised_on", "resolved_on", "resolution_note")
 
 
-def raise_bottleneck(user, *, department, milestone=None, title, category, severity,
+def raise_bottleneck(department, user, *, milestone=None, title, category, severity,
                      description="", action_by="", target_date=None, today: date):
     """Raise a bottleneck on ``department``, or on one of its milestones."""
     title = (title or "").strip()

@@ -117,7 +117,7 @@ def check_new(pairs, existing=None):
         raise ValidationError({"predecessor": [cycle_message([codes[i] for i in cycle])]})
 
 
-def add_dependency(successor, predecessor, user):
+def add_dependency(successor, user, *, predecessor):
     """``successor`` waits for ``predecessor``. Flushes and audits; the caller commits."""
     if predecessor.id == successor.id:
         raise ValidationError({"predecessor": [_("A milestone cannot wait for itself.")]})
@@ -134,7 +134,7 @@ def add_dependency(successor, predecessor, user):
                  {"predecessor": [None, predecessor.code]}, user=user)
 
 
-def remove_dependency(successor, predecessor_id, user):
+def remove_dependency(successor, user, *, predecessor_id):
     """``successor`` no longer waits for the milestone ``predecessor_id``; returns it, or
     None when there was no such dependency."""
     link = db.session.get(MilestoneDependency, (predecessor_id, successor.id))

@@ -1,7 +1,8 @@
 """The errors an operation raises instead of changing anything.
 
 Views turn ``ValidationError`` into a re-rendered form (422) with each message beside its
-field, and ``ConflictError`` into a conflict page (409); the API can turn both into JSON.
+field, and ``ConflictError`` into a conflict page (409); the API turns both into JSON: each
+through the request's unit of work (``views.unit_of_work``).
 """
 
 

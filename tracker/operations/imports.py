@@ -71,7 +71,7 @@ def plan_changes(rows):
     return result
 
 
-def apply_plan(rows, user, filename=""):
+def apply_plan(rows, user, *, filename=""):
     """Create or update the milestones of each department's plan. Flushes; the caller commits.
     Returns ``{"created": n, "updated": n, "unchanged": n}``.
 

@@ -28,7 +28,7 @@ from tracker import audit, rules
 from tracker.extensions import db
 from tracker.i18n import N_, label
 from tracker.operations.errors import ValidationError
-from tracker.operations.milestones import check_version, flush_versioned
+from tracker.operations.versioning import check_version, flush_versioned
 
 MEETING_FIELDS = ("title", "meeting_date", "venue", "chair", "status")
 ACTION_ITEM_FIELDS = ("text", "department_id", "responsible_officer", "due_date", "status",
@@ -43,7 +43,7 @@ def _require(meeting, *statuses, doing):
 # --- Planning -------------------------------------------------------------------------------
 
 
-def plan_meeting(*, title, meeting_date, venue, chair, attendees, user, today, t,
+def plan_meeting(user, *, title, meeting_date, venue, chair, attendees, today, t,
                  department_ids=None, limit=12):
     """A new planned meeting with its attendees and an agenda of one item per chosen
     department (``department_ids``; by default the first ``limit`` of the ranking)."""
@@ -59,7 +59,7 @@ def plan_meeting(*, title, meeting_date, venue, chair, attendees, user, today, t
     return meeting
 
 
-def update_meeting(meeting, *, title, meeting_date, venue, chair, attendees, user):
+def update_meeting(meeting, user, *, title, meeting_date, venue, chair, attendees):
     _require(meeting, "planned", "held", doing=N_("Changing the meeting"))
     before = audit.snapshot(meeting, MEETING_FIELDS)
     meeting.title, meeting.meeting_date, meeting.venue, meeting.chair = (
@@ -301,7 +301,7 @@ def build_agenda(meeting, today, t, department_ids=None, limit=12):
     return added
 
 
-def refresh_agenda(meeting, user, today, t):
+def refresh_agenda(meeting, user, *, today, t):
     """Bring the points of the agenda's departments and the count of what is left off up to
     date (the departments on it stay the Secretary's choice)."""
     build_agenda(meeting, today, t, department_ids=[])
@@ -311,7 +311,7 @@ def refresh_agenda(meeting, user, today, t):
     return 0
 
 
-def add_departments(meeting, department_ids, user, today, t):
+def add_departments(meeting, user, *, department_ids, today, t):
     """Put departments left off on the agenda after all."""
     added = build_agenda(meeting, today, t, department_ids=department_ids)
     audit.record("add_departments", "review_meeting", meeting.id,
@@ -319,7 +319,7 @@ def add_departments(meeting, department_ids, user, today, t):
     return added
 
 
-def add_item(meeting, *, title, details, department_id, user):
+def add_item(meeting, user, *, title, details, department_id):
     _require(meeting, "planned", doing=N_("Changing the agenda"))
     position = max((i.position for i in meeting.agenda_items), default=-1) + 1
     item = AgendaItem(position=position, kind="free", title=title, details=details or "",
@@ -331,7 +331,7 @@ def add_item(meeting, *, title, details, department_id, user):
     return item
 
 
-def edit_item(item, *, title, details, user):
+def edit_item(item, user, *, title, details):
     _require(item.meeting, "planned", doing=N_("Changing the agenda"))
     before = audit.snapshot(item, ("title", "details"))
     item.title, item.details = title, details or ""
@@ -350,13 +350,13 @@ def remove_item(item, user):
     db.session.flush()
 
 
-def move_item(item, direction, user):
+def move_item(item, user, *, offset):
     """Move an item one place up (-1) or down (+1)."""
     meeting = item.meeting
     _require(meeting, "planned", doing=N_("Changing the agenda"))
     items = sorted(meeting.agenda_items, key=lambda i: (i.position, i.id))
     i = items.index(item)
-    j = i + (1 if direction > 0 else -1)
+    j = i + (1 if offset > 0 else -1)
     if 0 <= j < len(items):
         items[i], items[j] = items[j], items[i]
         for pos, it in enumerate(items):
@@ -385,7 +385,7 @@ def held_refusal(meeting, today):
     return None
 
 
-def mark_held(meeting, user, today, t):
+def mark_held(meeting, user, *, today, t):
     """The meeting took place: its agenda is frozen with the state of each subject today
     (a department item keeps its points as discussed)."""
     refusal = held_refusal(meeting, today)
@@ -481,7 +481,7 @@ def _subject_states(items, today, t):
 # --- Minutes and decisions -----------------------------------------------------------------
 
 
-def record_minutes(item, text, user):
+def record_minutes(item, user, *, text):
     meeting = item.meeting
     if meeting.status == "minutes_final":
         raise ValidationError({"minutes": [
@@ -495,16 +495,16 @@ def record_minutes(item, text, user):
                      {"minutes": [before, item.minutes]}, user=user)
 
 
-def record_meeting_minutes(meeting, *, minutes, decisions, user, version=None):
+def record_meeting_minutes(meeting, user, *, minutes, decisions, expected_version=None):
     """The one save of a meeting's minutes: ``minutes`` maps agenda item ids to their text,
     ``decisions`` is a list of dicts (``item``, ``text``, ``department_id``,
-    ``responsible_officer``, ``due_date``) to add. ``version`` is the meeting's version the
-    form was read at: a stale one raises ``ConflictError`` and nothing is saved."""
+    ``responsible_officer``, ``due_date``) to add. ``expected_version`` is the meeting's
+    version the form was read at: a stale one raises ``ConflictError`` and nothing is saved."""
     if meeting.status == "minutes_final":
         raise ValidationError({"minutes": [
             _("The minutes are final: record a correction as an amendment.")]})
     _require(meeting, "held", doing=N_("Recording minutes"))
-    check_version(meeting, version)
+    check_version(meeting, expected_version)
     read_version = meeting.version
     items = {i.id: i for i in meeting.agenda_items}
     changed = 0
@@ -516,9 +516,9 @@ def record_meeting_minutes(meeting, *, minutes, decisions, user, version=None):
                      {"minutes": [item.minutes, text or ""]}, user=user)
         item.minutes = text or ""
         changed += 1
-    added = [add_decision(d["item"], text=d["text"], department_id=d["department_id"],
+    added = [add_decision(d["item"], user, text=d["text"], department_id=d["department_id"],
                           responsible_officer=d.get("responsible_officer"),
-                          due_date=d["due_date"], user=user) for d in decisions]
+                          due_date=d["due_date"]) for d in decisions]
     if changed or added:
         # The meeting's version moves with its minutes: a second form read before this save
         # gets a conflict instead of overwriting it.
@@ -535,7 +535,7 @@ def finalise_summary(meeting):
     return with_minutes, without, list(meeting.action_items)
 
 
-def add_decision(item, *, text, department_id, responsible_officer, due_date, user):
+def add_decision(item, user, *, text, department_id, responsible_officer, due_date):
     """A decision taken on an agenda item becomes an action item."""
     meeting = item.meeting
     _require(meeting, "held", doing=N_("Recording a decision"))
@@ -568,7 +568,7 @@ def finalise_minutes(meeting, user):
                  {"status": ["held", "minutes_final"]}, user=user)
 
 
-def amend_minutes(item, *, text, reason, user):
+def amend_minutes(item, user, *, text, reason):
     """A correction to final minutes: the text before is kept in the amendment."""
     _require(item.meeting, "minutes_final", doing=N_("Amending the minutes"))
     if (text or "") == item.minutes:
@@ -588,13 +588,13 @@ def amend_minutes(item, *, text, reason, user):
 # --- Action items and the ATR -------------------------------------------------------------
 
 
-def update_action_item(item, *, status, closing_note, user, version=None):
-    """A department reports action taken. ``version`` is the version the user read: a stale
-    one raises ``ConflictError``."""
+def update_action_item(item, user, *, status, closing_note, expected_version=None):
+    """A department reports action taken. ``expected_version`` is the version the user read:
+    a stale one raises ``ConflictError``."""
     if status in ("done", "dropped") and not (closing_note or "").strip():
         raise ValidationError({"closing_note": [
             _("Say what was done (the closing note) before closing the action item.")]})
-    check_version(item, version)
+    check_version(item, expected_version)
     read_version = item.version
     before = audit.snapshot(item, ACTION_ITEM_FIELDS)
     item.status = status

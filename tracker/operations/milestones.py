@@ -10,37 +10,16 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import Milestone, MilestoneUpdate
 from models.base import utcnow
 from models.milestone import MILESTONE_STATUSES, REVISION_REASONS
 from tracker import audit
 from tracker.extensions import db
-from tracker.operations.errors import ConflictError, check
+from tracker.operations.errors import check
+from tracker.operations.versioning import check_version, flush_versioned
 
 AUDITED = ("status", "percent_complete", "due_date", "completed_on")
-
-
-def flush_versioned(record, expected_version):
-    """Flush, turning SQLAlchemy's stale-version error into our ``ConflictError``."""
-    record_id = record.id
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ConflictError(record, expected_version, record_id=record_id) from None
-
-
-def check_version(record, expected_version):
-    """Refuse a save made from a version other than the record's current one."""
-    if expected_version is None:
-        return
-    try:
-        expected = int(expected_version)
-    except (TypeError, ValueError):
-        raise ConflictError(record, expected_version, record.version) from None
-    if expected != record.version:
-        raise ConflictError(record, expected, record.version)
 
 
 def _as_int(value):

@@ -93,7 +93,7 @@ def in_words(notification, flag=None):
     return subject, (_(notification.body) if notification.body else "")
 
 
-def mark_read(user, notification, now):
+def mark_read(notification, user, *, now):
     """Mark one of ``user``'s notifications read (no change when it already is)."""
     if notification.user_id != user.id:
         raise ValueError("not this user's notification")
@@ -105,7 +105,7 @@ def mark_read(user, notification, now):
     return True
 
 
-def mark_all_read(user, now):
+def mark_all_read(user, *, now):
     """Mark every unread notification of ``user`` read; returns how many."""
     count = db.session.execute(
         sa.update(Notification)

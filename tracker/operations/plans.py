@@ -21,8 +21,8 @@ from models.base import utcnow
 from models.milestone import MILESTONE_CATEGORIES
 from tracker import audit
 from tracker.extensions import db
-from tracker.operations.errors import ConflictError, ValidationError, check
-from tracker.operations.milestones import check_version, flush_versioned
+from tracker.operations.errors import ValidationError, check
+from tracker.operations.versioning import check_version, flush_versioned
 
 EDITABLE_STATUSES = ("draft", "returned")
 MILESTONE_FIELDS = ("code", "title", "description", "category", "owner", "start_date",
@@ -38,17 +38,6 @@ def is_editable(plan) -> bool:
 def _require_status(plan, allowed, message):
     if plan.status not in allowed:
         raise ValidationError({"_": [message]})
-
-
-def _check_plan_version(plan, expected_version):
-    if expected_version is None:
-        return
-    try:
-        expected = int(expected_version)
-    except (TypeError, ValueError):
-        raise ConflictError(plan, expected_version, plan.lock_version) from None
-    if expected != plan.lock_version:
-        raise ConflictError(plan, expected, plan.lock_version)
 
 
 def _touch(plan):
@@ -240,7 +229,7 @@ def snapshot_milestones(plan):
 
 def submit_plan(plan, user, *, expected_version=None):
     """Submit a draft or returned plan for review: a new ``PlanVersion`` with its snapshot."""
-    _check_plan_version(plan, expected_version)
+    check_version(plan, expected_version)
     _require_status(plan, EDITABLE_STATUSES, _("Only a draft or returned plan can be submitted."))
     snapshot, rows = snapshot_milestones(plan)
     if not rows:
@@ -284,7 +273,7 @@ def _review(plan, user, outcome, comment):
 def approve_plan(plan, user, *, comment="", expected_version=None):
     """Approve the submitted version. Freezes ``baseline_due`` (to the current due date) of
     every milestone that has no baseline yet; existing baselines never move."""
-    _check_plan_version(plan, expected_version)
+    check_version(plan, expected_version)
     _require_status(plan, ("submitted",), _("Only a submitted plan can be approved."))
     before = audit.snapshot(plan, PLAN_AUDITED)
     version = _review(plan, user, "approved", (comment or "").strip() or None)
@@ -303,7 +292,7 @@ def approve_plan(plan, user, *, comment="", expected_version=None):
 
 def return_plan(plan, user, *, comment, expected_version=None):
     """Return the submitted version to the department with a comment (required)."""
-    _check_plan_version(plan, expected_version)
+    check_version(plan, expected_version)
     _require_status(plan, ("submitted",), _("Only a submitted plan can be returned."))
     comment = (comment or "").strip()
     if not comment:
@@ -319,7 +308,7 @@ def return_plan(plan, user, *, comment, expected_version=None):
 def revise_plan(plan, user, *, expected_version=None):
     """Open an approved plan for changes: back to ``draft`` as the next version. The approved
     version stays readable and the milestones keep their baselines and progress."""
-    _check_plan_version(plan, expected_version)
+    check_version(plan, expected_version)
     _require_status(plan, ("approved",), _("Only an approved plan can be revised."))
     before = audit.snapshot(plan, PLAN_AUDITED)
     plan.status = "draft"

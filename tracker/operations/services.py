@@ -18,7 +18,7 @@ from models.service import DELIVERY_MODES
 from tracker import audit
 from tracker.extensions import db
 from tracker.operations.errors import ValidationError, check
-from tracker.operations.milestones import check_version, flush_versioned
+from tracker.operations.versioning import check_version, flush_versioned
 
 FIELDS = (
     "name",
@@ -138,7 +138,7 @@ def _link(service: Service, milestone: Milestone | None):
     return changes
 
 
-def create(department, values: dict, milestone_code=None, user=None) -> Service:
+def create(department, user, *, values: dict, milestone_code=None) -> Service:
     cleaned, milestone = clean(values, department.id, milestone_code=milestone_code)
     service = Service(department=department, updated_at=utcnow(), **cleaned)
     db.session.add(service)
@@ -151,8 +151,8 @@ def create(department, values: dict, milestone_code=None, user=None) -> Service:
     return service
 
 
-def update(service: Service, values: dict, expected_version: int | None,
-           milestone_code=None, user=None) -> dict:
+def update(service: Service, user, *, expected_version: int | None, values: dict,
+           milestone_code=None) -> dict:
     """Change a service. ``expected_version`` is the version the user read: a later one in
     the database is a ``ConflictError`` (as is a concurrent save caught at flush)."""
     check_version(service, expected_version)
@@ -170,7 +170,7 @@ def update(service: Service, values: dict, expected_version: int | None,
     return changes
 
 
-def delete(service: Service, expected_version: int | None = None, user=None):
+def delete(service: Service, user, *, expected_version: int | None = None):
     check_version(service, expected_version)
     snapshot = audit.snapshot(service, FIELDS)
     for m in list(service.milestones):
@@ -329,9 +329,11 @@ def apply_import(rows, parse_errors, user):
     for change in plan.changes:
         row = by_row[change["row"]]
         if change["kind"] == "create":
-            create(departments[change["department"]], row.values, row.milestone_code, user=user)
+            create(departments[change["department"]], user, values=row.values,
+                   milestone_code=row.milestone_code)
         elif change["kind"] == "update":
             service = db.session.get(Service, change["service_id"])
-            update(service, row.values, row.version, row.milestone_code, user=user)
+            update(service, user, expected_version=row.version, values=row.values,
+                   milestone_code=row.milestone_code)
     audit.record("import", "service", None, plan.counts(), user=user)
     return plan

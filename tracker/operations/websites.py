@@ -12,7 +12,7 @@ from models.digital_asset import ASSET_KINDS, HOSTS
 from tracker import audit, outbound
 from tracker.extensions import db
 from tracker.operations.errors import check
-from tracker.operations.milestones import check_version, flush_versioned
+from tracker.operations.versioning import check_version, flush_versioned
 from tracker.operations.services import is_web_address
 
 FIELDS = (
@@ -79,7 +79,7 @@ def clean(values: dict, department_id: int, asset: DigitalAsset | None = None) -
     return out
 
 
-def create(department, values: dict, user=None) -> DigitalAsset:
+def create(department, user, *, values: dict) -> DigitalAsset:
     cleaned = clean(values, department.id)
     asset = DigitalAsset(department=department, updated_at=utcnow(), **cleaned)
     db.session.add(asset)
@@ -90,7 +90,7 @@ def create(department, values: dict, user=None) -> DigitalAsset:
     return asset
 
 
-def update(asset: DigitalAsset, values: dict, expected_version: int | None, user=None) -> dict:
+def update(asset: DigitalAsset, user, *, expected_version: int | None, values: dict) -> dict:
     check_version(asset, expected_version)
     cleaned = clean(values, asset.department_id, asset)
     before = audit.snapshot(asset, FIELDS)
@@ -105,7 +105,7 @@ def update(asset: DigitalAsset, values: dict, expected_version: int | None, user
     return changes
 
 
-def delete(asset: DigitalAsset, expected_version: int | None = None, user=None):
+def delete(asset: DigitalAsset, user, *, expected_version: int | None = None):
     check_version(asset, expected_version)
     snapshot = audit.snapshot(asset, FIELDS)
     asset_id = asset.id

@@ -13,7 +13,6 @@ from models import Bottleneck, Department, Milestone
 from tracker import clock
 from tracker.extensions import db
 from tracker.operations import bottlenecks as bottleneck_ops
-from tracker.operations.errors import ConflictError, ValidationError
 from tracker.operations.milestones import record_milestone_update
 from tracker.permissions import authorize
 from views.api.blueprint import bp
@@ -21,6 +20,7 @@ from views.api.errors import ApiError
 from views.api.helpers import json_body
 from views.api.openapi import read_body, request_model
 from views.api.resources import _get_visible, record_response
+from views.unit_of_work import unit_of_work
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 
@@ -42,17 +42,21 @@ def expected_version(body):
     return version
 
 
-def _invalid(error: ValidationError):
-    fields = {("record" if k == "_" else k): " ".join(v) for k, v in error.errors.items()}
-    return ApiError(422, "Validation failed.", fields)
+def write(model):
+    """The API's unit of work: commit, or roll back and answer 422 with each field's
+    messages, or 409 with the current record (of ``model``) in ``current``."""
 
+    def invalid(error):
+        fields = {("record" if k == "_" else k): " ".join(v) for k, v in error.errors.items()}
+        raise ApiError(422, "Validation failed.", fields)
 
-def _conflict(model, record_id):
-    db.session.rollback()
-    current = db.session.get(model, record_id)
-    body = record_response(current).get_json()
-    return ApiError(409, "The record changed since the version you read; "
-                         "the current one is in 'current'.", extra={"current": body})
+    def conflict(error):
+        current = db.session.get(model, error.record_id)
+        body = record_response(current).get_json()
+        raise ApiError(409, "The record changed since the version you read; "
+                            "the current one is in 'current'.", extra={"current": body})
+
+    return unit_of_work(invalid=invalid, conflict=conflict)
 
 
 @bp.patch("/milestones/<int:milestone_id>")
@@ -62,7 +66,7 @@ def update_milestone(milestone_id):
     body = json_body()
     version = expected_version(body)
     sent = read_body(body).sent()
-    try:
+    with write(Milestone):
         record_milestone_update(
             milestone, current_user, expected_version=version,
             status=sent.get("status") or milestone.status,
@@ -72,12 +76,6 @@ def update_milestone(milestone_id):
             reason=sent.get("reason"), completed_on=sent.get("completed_on"),
             today=clock.today(),
         )
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError as error:
-        raise _conflict(Milestone, error.record_id) from None
-    db.session.commit()
     return record_response(milestone)
 
 
@@ -95,14 +93,10 @@ def create_bottleneck():
     if milestone_id is not None:
         milestone = _get_visible(Milestone, milestone_id)
     authorize("raise_bottleneck", department)
-    try:
-        bottleneck = bottleneck_ops.raise_bottleneck(current_user, department=department,
+    with write(Bottleneck):
+        bottleneck = bottleneck_ops.raise_bottleneck(department, current_user,
                                                      milestone=milestone, today=clock.today(),
                                                      **values)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    db.session.commit()
     response = record_response(bottleneck, status=201)
     response.headers["Location"] = url_for("api.bottleneck", bottleneck_id=bottleneck.id)
     return response
@@ -115,15 +109,9 @@ def update_bottleneck(bottleneck_id):
     body = json_body()
     version = expected_version(body)
     values = read_body(body).sent()
-    try:
+    with write(Bottleneck):
         bottleneck_ops.edit_bottleneck(bottleneck, current_user, expected_version=version,
                                        today=clock.today(), **values)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError as error:
-        raise _conflict(Bottleneck, error.record_id) from None
-    db.session.commit()
     return record_response(bottleneck)
 
 
@@ -133,14 +121,8 @@ def _bottleneck_action(bottleneck_id, action, apply):
     body = json_body() if request.get_data() else {}
     checked = read_body(body)
     version = expected_version(body) if "If-Match" in request.headers else checked.version
-    try:
+    with write(Bottleneck):
         apply(bottleneck, checked.note or "", version)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError as error:
-        raise _conflict(Bottleneck, error.record_id) from None
-    db.session.commit()
     return record_response(bottleneck)
 
 
@@ -171,14 +153,8 @@ def _register_update(model, ident, action, operation, **extra):
     values = {name: getattr(record, name) for name in request_model().model_fields
               if name != "version"}
     values.update(read_body(body).sent())
-    try:
-        operation(record, values, version, user=current_user, **extra)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError:
-        raise _conflict(model, ident) from None
-    db.session.commit()
+    with write(model):
+        operation(record, current_user, expected_version=version, values=values, **extra)
     return record_response(record)
 
 
@@ -213,16 +189,10 @@ def update_action_item(item_id):
     version = expected_version(body)
     sent = read_body(body).sent()
     status = sent.get("status") or item.status
-    try:
-        meeting_ops.update_action_item(item, status=status,
+    with write(ActionItem):
+        meeting_ops.update_action_item(item, current_user, status=status,
                                        closing_note=sent.get("closing_note", item.closing_note),
-                                       user=current_user, version=version)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    except ConflictError:
-        raise _conflict(ActionItem, item_id) from None
-    db.session.commit()
+                                       expected_version=version)
     return record_response(item)
 
 
@@ -263,13 +233,9 @@ def add_milestone_dependency(milestone_id):
     milestone = _get_visible(Milestone, milestone_id)
     authorize("update_milestone", milestone)
     code = read_body(json_body()).predecessor
-    try:
+    with write(Milestone):
         predecessor = ops.resolve_code(code, milestone)
-        ops.add_dependency(milestone, predecessor, current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        raise _invalid(error) from None
-    db.session.commit()
+        ops.add_dependency(milestone, current_user, predecessor=predecessor)
     response = jsonify(_dependencies_body(milestone))
     response.status_code = 201
     return response
@@ -283,7 +249,7 @@ def remove_milestone_dependency(milestone_id, predecessor_id):
 
     milestone = _get_visible(Milestone, milestone_id)
     authorize("update_milestone", milestone)
-    if ops.remove_dependency(milestone, predecessor_id, current_user) is None:
-        raise ApiError(404, "The milestone does not wait for that milestone.")
-    db.session.commit()
+    with write(Milestone):
+        if ops.remove_dependency(milestone, current_user, predecessor_id=predecessor_id) is None:
+            raise ApiError(404, "The milestone does not wait for that milestone.")
     return jsonify(_dependencies_body(milestone))
