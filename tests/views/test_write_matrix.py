@@ -13,7 +13,7 @@ from tracker.operations import plans as plan_ops
 
 ROLES = ("secretary", "nic", "nodal_own", "nodal_other", "viewer", "admin")
 WATCHED = ("action_plans", "plan_versions", "milestones", "milestone_updates", "bottlenecks",
-           "audit_log")
+           "milestone_dependencies", "audit_log")
 
 DEPARTMENT_WRITE = {"secretary": 303, "nic": 303, "nodal_own": 303, "nodal_other": 404,
                     "viewer": 403, "admin": 403}
@@ -61,6 +61,16 @@ class World:
         return factories.bottleneck(department=self.own, status=status, raised_on=self.today)
 
 
+def waiting(w):
+    """OWN-1 waits for OWN-2 (an approved plan of two milestones)."""
+    from models import MilestoneDependency
+
+    w.plan("approved", 2)
+    db.session.add(MilestoneDependency(predecessor_id=_id("OWN-2"), successor_id=_id("OWN-1")))
+    db.session.commit()
+    return f"/milestones/{_id('OWN-1')}/dependencies/{_id('OWN-2')}/remove"
+
+
 def d(day):
     return day.isoformat() if day else ""
 
@@ -104,6 +114,10 @@ ROUTES = {
         f"/milestones/{m.id}/bottlenecks/new",
         {"title": "Vendor late", "category": "vendor", "severity": "low",
          "milestone_id": str(m.id)}))(w.milestone())),
+    "add dependency": (DEPARTMENT_WRITE, lambda w: (
+        w.plan("approved", 2) and f"/milestones/{_id('OWN-1')}/dependencies",
+        {"predecessor": "OWN-2"})),
+    "remove dependency": (DEPARTMENT_WRITE, lambda w: (waiting(w), {})),
     "escalate bottleneck": (ESCALATE, lambda w: (
         f"/bottlenecks/{w.bottleneck().id}/escalate", {"note": "to review"})),
     "resolve bottleneck": (DEPARTMENT_WRITE, lambda w: (
