@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 POLL_LIMIT_SECONDS = 180
 
-pytestmark = pytest.mark.skipif(not (BIN / "gunicorn").exists(), reason="gunicorn is not installed")
+pytestmark = [pytest.mark.commits,  # gunicorn and the scheduler in subprocesses
+              pytest.mark.skipif(not (BIN / "gunicorn").exists(), reason="gunicorn is not installed")]
 
 
 def _free_port():

@@ -15,6 +15,8 @@ from models import Flag, JobRun
 from tests import factories
 from tracker.extensions import db
 
+pytestmark = pytest.mark.commits  # scheduler threads and processes, job locks
+
 T0 = datetime(2026, 11, 20, 2, 30)  # 08:00 in Kolkata
 RUNS = []
 
