@@ -49,9 +49,11 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        # A live server answers from its own threads: it must see real commits.
+        # A live server answers from its own threads: it must see real commits. Under
+        # xdist the browser tests share one worker (one Chromium).
         if "live_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.commits)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _worker():
