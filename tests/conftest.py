@@ -166,7 +166,8 @@ def _reset_sequences(conn):
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace "
                 "WHERE c.relkind = 'S' AND s.nspname = current_schema()")).scalars()]
     if _reset_sequences.names:
-        conn.execute(sa.text("SELECT setval(quote_ident(s), 1, false) FROM unnest(:names) s"),
+        conn.execute(sa.text("SELECT setval(quote_ident(s), 1, false) "
+                             "FROM unnest(CAST(:names AS text[])) s"),
                      {"names": _reset_sequences.names})
 
 
