@@ -47,6 +47,7 @@ def pytest_configure(config):
         compile_catalogues()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         # A live server answers from its own threads: it must see real commits. Under
@@ -54,6 +55,32 @@ def pytest_collection_modifyitems(config, items):
         if "live_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.commits)
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+# pytest-xdist groups (``--dist loadgroup``): tests that must stay on one worker. The
+# xdist_group marks say the same, but xdist 3.8 cannot read them under pytest 9.2 (it
+# renames the node ids, which pytest 9.2 no longer allows: pytest-xdist#1386), so the
+# scheduler below groups by path.
+XDIST_GROUPS = {
+    "tests/browser/": "browser",                 # one Chromium
+    "tests/jobs/test_scheduler.py": "processes",  # scheduler processes and their timings
+    "tests/test_deployment.py": "processes",      # gunicorn workers and a scheduler
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class PathGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            for prefix, group in XDIST_GROUPS.items():
+                if nodeid.startswith(prefix):
+                    return group
+            return super()._split_scope(nodeid)
+
+    return PathGroupScheduling(config, log)
 
 
 def _worker():
