@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := tracker
 
-.PHONY: run test venv venv-test lint bench clean translations assets lock
+.PHONY: run test bench-smoke venv venv-test lint bench clean translations assets lock
 
 ## Installs from the lock files, every package pinned with its hashes (`make lock` makes them
 ## from pyproject.toml): requirements.lock what running needs, requirements-test.lock that
@@ -75,13 +75,29 @@ run: venv
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask serve --port $(PORT)
 
-## Run the test suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+## Run the test suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set: each pass
+## on WORKERS pytest-xdist workers (a database each; WORKERS=1 runs in one process), with line
+## and branch coverage printed and combined over both passes; the SQLite pass, and then both
+## passes together, fail below the floor in tests/coverage_floor.json. The benchmark smoke test is `make bench-smoke`. See README, Tests.
+WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest
+XDIST = $(if $(filter-out 0 1,$(WORKERS)),-n $(WORKERS) --dist loadgroup,)
+COVERAGE := --cov --cov-report=term:skip-covered --cov-report=json:coverage.json
 test: venv-test
-	$(BIN)/python -m pytest
+	$(PYTEST) $(XDIST) $(COVERAGE)
+	$(BIN)/python .ci/coverage_floor.py coverage.json
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== second pass on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-		TRACKER_TEST_DB=postgresql $(BIN)/python -m pytest; \
+		TRACKER_TEST_DB=postgresql $(PYTEST) $(XDIST) $(COVERAGE) --cov-append \
+		&& echo "== coverage of both passes ==" \
+		&& $(BIN)/python .ci/coverage_floor.py coverage.json; \
 	fi
+
+## The benchmark harness at a tiny scale (tests/test_bench_smoke.py, marker bench_smoke), once:
+## on PostgreSQL when TEST_DATABASE_URL is set (the generator's COPY path), else on SQLite.
+bench-smoke: venv-test
+	@if [ -n "$$TEST_DATABASE_URL" ]; then export TRACKER_TEST_DB=postgresql; fi; \
+		$(PYTEST) -m bench_smoke tests/test_bench_smoke.py
 
 ## Static security checks: bandit, medium severity and above, over the application code.
 lint: venv-test
@@ -98,5 +114,6 @@ bench: venv-test
 	$(BIN)/python -m bench.run --db $(DB) --scales $(SCALES) --load-seconds $(LOAD_SECONDS) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build/locktools instance/*.db* .pytest_cache translations/*/LC_MESSAGES/*.mo static/vendor
+	rm -rf $(VENV) build/locktools instance/*.db* .pytest_cache .coverage .coverage.* coverage.json \
+		translations/*/LC_MESSAGES/*.mo static/vendor
 	find static -name '*.gz' -o -name '*.br' | xargs rm -f

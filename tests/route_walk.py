@@ -6,10 +6,13 @@ matrix, CSRF, "no GET changes state" and the security headers.
   build the URL (``args``) and the body of a POST (``data``). Values starting with ``@``
   are read from the world: ``"@own.code"``, ``"@milestone.id"``.
 - ``build_world()``: one row of every kind, in the department ``own`` (and a few in
-  ``other``), and a user for every role.
+  ``other``), and a user for every role. The matrices build it once per module (the
+  ``route_world`` fixture of tests/conftest.py: ``detached`` once, ``attach`` per test,
+  each test in a savepoint rolled back at its end).
 - ``sign_in_as(client, user)``: a signed-in session without the slow password hash.
 - ``snapshot()`` / ``changes(before, after)``: every row of every table, and what changed
   apart from security events in the audit log.
+- ``assert_secure_headers(response, what)``: the security headers every response carries.
 """
 import dataclasses
 from datetime import date, timedelta
@@ -178,6 +181,40 @@ def build_world(today=None):
     return w
 
 
+def _model(value):
+    return hasattr(value, "_sa_instance_state")
+
+
+def _rows(world):
+    for value in vars(world).values():
+        if isinstance(value, SimpleNamespace):
+            yield from _rows(value)
+        elif _model(value):
+            yield value
+
+
+def detached(world):
+    """The world with every row's columns loaded, out of the session: a template that
+    ``attach`` puts into each test's session without a query."""
+    for row in _rows(world):
+        db.session.refresh(row)
+    db.session.expunge_all()
+    return world
+
+
+def attach(template):
+    """A copy of the world whose rows belong to the current session (``merge`` without
+    loading): the test may change them, and ``expire_all`` reads them again."""
+    world = SimpleNamespace()
+    for name, value in vars(template).items():
+        if isinstance(value, SimpleNamespace):
+            value = attach(value)
+        elif _model(value):
+            value = db.session.merge(value, load=False)
+        setattr(world, name, value)
+    return world
+
+
 def user_of(world, role):
     """The world's user of ``role`` (None for anonymous)."""
     return getattr(world.users, role, None)
@@ -238,6 +275,32 @@ def security_entries(before, after):
     action = AuditLog.__table__.columns.keys().index("action")
     old = before[AuditLog.__tablename__]
     return [r[action] for r in after[AuditLog.__tablename__] if r not in old]
+
+
+def _directives(csp):
+    return {part.split()[0]: part.split()[1:] for part in
+            (p.strip() for p in csp.split(";")) if part}
+
+
+def assert_secure_headers(response, what):
+    """The headers of tests/test_security_headers.py, checked on every answer of the
+    authorization matrix too."""
+    headers = response.headers
+    csp = _directives(headers.get("Content-Security-Policy", ""))
+    if "attachment" in headers.get("Content-Disposition", "") and "sandbox" in csp:
+        # A user's file, served as a download: stricter still, nothing may run or load.
+        assert csp.get("default-src") == ["'none'"], what
+        assert headers.get("X-Content-Type-Options") == "nosniff", what
+        return
+    assert csp.get("script-src") == ["'self'"], f"{what}: script-src {csp.get('script-src')}"
+    assert csp.get("object-src") == ["'none'"], what
+    assert csp.get("base-uri") == ["'self'"], what
+    assert csp.get("frame-ancestors") == ["'none'"], what
+    assert csp.get("form-action") == ["'self'"], what
+    assert "'unsafe-inline'" not in csp.get("default-src", []), what
+    assert headers.get("X-Content-Type-Options") == "nosniff", what
+    assert headers.get("X-Frame-Options") == "DENY", what
+    assert headers.get("Referrer-Policy") == "same-origin", what
 
 
 def csrf_token(html):

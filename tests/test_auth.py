@@ -325,6 +325,7 @@ def test_lock_out_is_logged_as_a_warning(app, auth, caplog):
     assert re.fullmatch(ISO_WITH_OFFSET, records[-2].security_event["locked_until"])
 
 
+@pytest.mark.fresh_app  # adds a route
 @pytest.mark.parametrize("status", [403, 404])
 def test_refused_access_of_a_signed_in_user_is_logged_and_audited(app, client, caplog, status):
     from flask import abort
@@ -346,6 +347,7 @@ def test_refused_access_of_a_signed_in_user_is_logged_and_audited(app, client, c
     assert entry.changes == {"status": status, "method": "GET", "path": path}
 
 
+@pytest.mark.fresh_app  # adds a route
 def test_refused_request_rolls_back_what_it_had_changed(app, client):
     from flask import abort
 

@@ -4,7 +4,13 @@ One parametrized test walks ``app.url_map``: every route × every method × ever
 (``ROLES``) is asked, and the answer must be the one written in ``ROUTES`` below. A route
 missing from ``ROUTES`` fails, so no new route can skip the matrix; a line for a route
 that no longer exists fails too. A GET changes nothing, and a refused write changes no row
-and no version (only the audit entry of the refusal is added).
+and no version (only the audit entry of the refusal is added). Every answer to a GET
+carries the security headers (``assert_secure_headers``: the walk that
+tests/test_security_headers.py made of every GET route × role is folded in here), and is
+``no-store`` unless it is a static file.
+
+The world is built once for the module (the ``route_world`` fixture); each case runs in a
+savepoint rolled back at its end, so every case starts from the same rows.
 
 Adding a route is one line: the endpoint, then per method seven statuses in the order
 ``anonymous viewer nodal_own nodal_other nic secretary admin``; ``args`` build the URL and
@@ -21,7 +27,7 @@ from tests.route_walk import (
     REFUSED,
     ROLES,
     R,
-    build_world,
+    assert_secure_headers,
     cases,
     changes,
     resolve,
@@ -423,14 +429,15 @@ def test_every_route_is_in_the_table_and_every_line_is_a_route(figure):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint,method", CASES, ids=[f"{e}-{m}" for e, m in CASES])
-def test_route_answers_each_role_as_the_table_says(app, client, endpoint, method, role):
+def test_route_answers_each_role_as_the_table_says(app, client, route_world, endpoint, method,
+                                                  role):
     spec = ROUTES.get(endpoint)
     assert spec is not None, (
         f"{endpoint} ({method}) is not in ROUTES of tests/test_authorization_matrix.py: "
         f"add one line with the expected status for each of {', '.join(ROLES)}"
     )
     assert method in spec.methods(), f"ROUTES[{endpoint!r}] has no {method} line"
-    world = build_world()
+    world = route_world
     if spec.prepare:
         spec.prepare(world)
         db.session.commit()
@@ -458,6 +465,13 @@ def test_route_answers_each_role_as_the_table_says(app, client, endpoint, method
     assert response.status_code == expected, (
         f"{role} {method} {url}: got {response.status_code}, the table says {expected}"
     )
+    # The security headers, on every answer (tests/test_security_headers.py walked the GETs).
+    assert_secure_headers(response, f"{role} {method} {url} ({response.status_code})")
+    if method == "GET" and endpoint in ("static", "dashboard.plotly_js"):
+        # Files, not pages: cacheable.
+        assert "no-store" not in response.headers.get("Cache-Control", ""), f"{role} GET {url}"
+    elif method == "GET":
+        assert response.headers["Cache-Control"] == "no-store", f"{role} GET {url}"
     refused = response.status_code in REFUSED or (
         role == "anonymous" and response.status_code == 302
         and response.headers["Location"].startswith("/sign-in"))
@@ -477,8 +491,9 @@ def test_route_answers_each_role_as_the_table_says(app, client, endpoint, method
     ("websites.new", {"department": "@other.code", "name": "Forged site", "kind": "website",
                       "url": "https://forged.test.example/", "hosted_by": "nic"}),
 ])
-def test_a_nodal_officer_cannot_forge_another_department_in_a_form(app, client, endpoint, data):
-    world = build_world()
+def test_a_nodal_officer_cannot_forge_another_department_in_a_form(app, client, route_world,
+                                                                 endpoint, data):
+    world = route_world
     sign_in_as(client, world.users.nodal_own)
     with app.test_request_context():
         from flask import url_for
@@ -498,8 +513,8 @@ def test_a_nodal_officer_cannot_forge_another_department_in_a_form(app, client, 
     ("POST", "/api/v1/bottlenecks",
      {"department": "@other.code", "title": "Forged", "category": "vendor", "severity": "low"}),
 ])
-def test_forged_fields_in_the_api_are_refused(client, method, path, body):
-    world = build_world()
+def test_forged_fields_in_the_api_are_refused(client, route_world, method, path, body):
+    world = route_world
     url = path.format(milestone=world.milestone, bottleneck=world.bottleneck)
     before = snapshot()
     response = client.open(url, method=method,

@@ -21,6 +21,8 @@ from tracker import backup as backup_module
 from tracker import create_app
 from tracker.extensions import db
 
+pytestmark = pytest.mark.commits  # backups read the database through other connections
+
 
 class Writer(threading.Thread):
     """Commits one department and one audit entry per transaction until stopped."""

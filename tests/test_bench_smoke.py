@@ -2,8 +2,12 @@
 asserts speed (that is ``make bench``): only that the generator loads data the models accept
 and that every benchmark, the load test included, produces its figures without errors.
 
-On the PostgreSQL pass the generator and benchmarks use the test database (the COPY path);
-the ``app`` fixture of the next test empties it again.
+On PostgreSQL the generator and benchmarks use the test database (the COPY path); the
+``database_url`` fixture empties it after each test.
+
+Marked ``bench_smoke``: deselected by default (pyproject's addopts), run once per CI run by
+``make bench-smoke`` (``pytest -m bench_smoke``), on PostgreSQL when TEST_DATABASE_URL is
+set, else on SQLite.
 """
 import json
 import os
@@ -15,6 +19,8 @@ import sqlalchemy as sa
 from bench import generate, load, run
 from bench.benchmarks import BENCHMARKS
 from models import Department, Milestone, MilestoneUpdate, User
+
+pytestmark = pytest.mark.bench_smoke
 
 SMOKE_MILESTONES = 200
 

@@ -35,6 +35,7 @@ def test_pages_are_brotli_where_accepted_and_gzip_otherwise(as_user):
     assert "Roadmap dashboard" in plain.get_data(as_text=True)
 
 
+@pytest.mark.fresh_app  # adds a route
 def test_csv_and_json_are_compressed_xlsx_is_not(app, as_user):
     @app.route("/_csv_probe.csv")
     def probe():
@@ -91,6 +92,7 @@ def test_static_files_are_sent_precompressed_with_their_own_etag(client, tmp_pat
         brotli.decompress(fresh.data).endswith(b"/* new */")
 
 
+@pytest.mark.fresh_app  # adds a route
 def test_rendered_page_conditional_request_still_answers_304(app, client):
     # A page with an ETag (the sign-in page has none: no-store): a plain view that sets one.
     @app.route("/_etag_probe")
@@ -107,6 +109,7 @@ def test_rendered_page_conditional_request_still_answers_304(app, client):
     assert second.status_code == 304
 
 
+@pytest.mark.fresh_app  # adds a route
 @pytest.mark.parametrize("headers", [BR, GZ])
 def test_a_large_streamed_export_still_streams(app, client, headers):
     # gzip for both: a brotli compressor would hold the whole export back until its end.

@@ -18,6 +18,8 @@ from tests.conftest import BACKEND
 from tracker import create_app
 from tracker.extensions import db
 
+pytestmark = pytest.mark.commits  # threads and engines of their own: real commits
+
 THREADS, WRITES = 8, 50
 COUNTER = "load_test_counter"
 

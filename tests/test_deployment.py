@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 POLL_LIMIT_SECONDS = 180
 
-pytestmark = pytest.mark.skipif(not (BIN / "gunicorn").exists(), reason="gunicorn is not installed")
+# gunicorn and the scheduler in subprocesses: real commits, and under xdist on the worker of
+# the scheduler's tests.
+pytestmark = [pytest.mark.commits, pytest.mark.xdist_group("processes"),
+              pytest.mark.skipif(not (BIN / "gunicorn").exists(), reason="gunicorn is not installed")]
 
 
 def _free_port():

@@ -1,7 +1,8 @@
 """Every page of the app in Hindi: no English of the interface left, the data aside.
 
 The walk takes every HTML page of the authorization matrix (``ROUTES``) as a role that may
-see it, in the world of ``route_walk.build_world``, and looks at the text a reader meets.
+see it, in the world of ``route_walk.build_world`` (built once for the module:
+``route_world``), and looks at the text a reader meets.
 Everything stored in the database is data (it stays as entered) and is taken out first;
 what is left must not hold a word in Latin letters, except the few names that are the
 same in both languages (``SAME_IN_HINDI``). The messages that follow an action (flash
@@ -14,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.route_walk import build_world, sign_in_as, user_of
+from tests.route_walk import sign_in_as, user_of
 from tests.test_authorization_matrix import ROUTES
 from tests.test_i18n import english_left, visible_text
 from tracker.extensions import db
@@ -107,11 +108,11 @@ def test_the_walk_covers_the_pages_of_every_area():
 
 
 @pytest.mark.parametrize("endpoint,reader", PAGES, ids=[e for e, _ in PAGES])
-def test_every_page_in_hindi_has_no_english_left(app, client, endpoint, reader):
+def test_every_page_in_hindi_has_no_english_left(app, client, route_world, endpoint, reader):
     from flask import url_for
 
     spec = ROUTES[endpoint]
-    world = build_world()
+    world = route_world
     if spec.prepare:
         spec.prepare(world)
         db.session.commit()
@@ -129,9 +130,9 @@ def test_every_page_in_hindi_has_no_english_left(app, client, endpoint, reader):
     assert english_left(text, sorted(set(data), key=len, reverse=True)) == [], url
 
 
-def test_the_check_finds_english(app, client):
+def test_the_check_finds_english(app, client, route_world):
     """The same walk in English finds English words: the check above can fail."""
-    world = build_world()
+    world = route_world
     sign_in_as(client, world.users.secretary)
     text = page_text(client.get("/meetings/").get_data(as_text=True))
     assert {"Review", "meetings", "Sign", "out"} <= set(english_words_left(text, stored_text()))
@@ -143,9 +144,9 @@ def _flash_text(response):
     return visible_text(html)
 
 
-def test_messages_after_actions_are_in_hindi(app, client):
+def test_messages_after_actions_are_in_hindi(app, client, route_world):
     """Flash messages and the refusals of the operations, in Hindi."""
-    world = build_world()
+    world = route_world
     hindi(client, world.users.secretary)
     data = stored_text()
     # A meeting planned: the flash message with its count.
@@ -173,12 +174,12 @@ def test_messages_after_actions_are_in_hindi(app, client):
     assert english_words_left(text, data) == []
 
 
-def test_a_refused_plan_import_lists_its_problems_in_hindi(app, client):
+def test_a_refused_plan_import_lists_its_problems_in_hindi(app, client, route_world):
     import io
 
     from tests.test_plan_import import filled_template
 
-    world = build_world()
+    world = route_world
     hindi(client, world.users.nic)
     row = ("nope", "X-1", "A title", None, "Unknown", None, None, "someday", "Finished", 0, None)
     data = filled_template([row], codes=(("own", "Own Department"),))

@@ -1,61 +1,16 @@
-"""Security headers on every response: every GET route of ``app.url_map`` (through the
-matrix's table) for every role, and the error pages; HSTS in production; and templates
-that a strict Content-Security-Policy can serve (no inline script, no inline handlers)."""
+"""Security headers on every response. Every route × method × role of ``app.url_map`` is
+walked by the authorization matrix (tests/test_authorization_matrix.py), which checks
+these headers (``tests.route_walk.assert_secure_headers``) and ``Cache-Control`` on each
+answer; here: the error pages, HSTS in production, and templates that a strict
+Content-Security-Policy can serve (no inline script, no inline handlers)."""
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.route_walk import ROLES, build_world, sign_in_as, user_of
-from tracker.extensions import db
-from tests.test_authorization_matrix import _APP, ROUTES, cases
+from tests.route_walk import assert_secure_headers, sign_in_as
 
-READS = cases(_APP, ROUTES, methods=("GET",))
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-def directives(csp):
-    return {part.split()[0]: part.split()[1:] for part in
-            (p.strip() for p in csp.split(";")) if part}
-
-
-def assert_secure_headers(response, what):
-    headers = response.headers
-    csp = directives(headers.get("Content-Security-Policy", ""))
-    if "attachment" in headers.get("Content-Disposition", "") and "sandbox" in csp:
-        # A user's file, served as a download: stricter still, nothing may run or load.
-        assert csp.get("default-src") == ["'none'"], what
-        assert headers.get("X-Content-Type-Options") == "nosniff", what
-        return
-    assert csp.get("script-src") == ["'self'"], f"{what}: script-src {csp.get('script-src')}"
-    assert csp.get("object-src") == ["'none'"], what
-    assert csp.get("base-uri") == ["'self'"], what
-    assert csp.get("frame-ancestors") == ["'none'"], what
-    assert csp.get("form-action") == ["'self'"], what
-    assert "'unsafe-inline'" not in csp.get("default-src", []), what
-    assert headers.get("X-Content-Type-Options") == "nosniff", what
-    assert headers.get("X-Frame-Options") == "DENY", what
-    assert headers.get("Referrer-Policy") == "same-origin", what
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint,method", READS, ids=[e for e, _ in READS])
-def test_every_page_has_the_security_headers(app, client, endpoint, method, role):
-    from flask import url_for
-
-    world = build_world()
-    if ROUTES[endpoint].prepare:  # rows the route needs beyond the common world
-        ROUTES[endpoint].prepare(world)
-        db.session.commit()
-    sign_in_as(client, user_of(world, role))
-    with app.test_request_context():
-        url = url_for(endpoint, **ROUTES[endpoint].url_args(world))
-    response = client.get(url)
-    assert_secure_headers(response, f"{role} GET {url} ({response.status_code})")
-    if endpoint in ("static", "dashboard.plotly_js"):  # files, not pages: cacheable
-        assert "no-store" not in response.headers.get("Cache-Control", "")
-    else:
-        assert response.headers["Cache-Control"] == "no-store", f"{role} GET {url}"
 
 
 @pytest.mark.parametrize("path,method,status", [
@@ -63,9 +18,9 @@ def test_every_page_has_the_security_headers(app, client, endpoint, method, role
     ("/sign-out", "GET", 405),
     ("/departments/nope", "GET", 404),
 ])
-def test_error_pages_have_the_security_headers_too(app, client, path, method, status):
-    world = build_world()
-    sign_in_as(client, world.users.secretary)
+def test_error_pages_have_the_security_headers_too(app, client, route_world, path, method,
+                                                   status):
+    sign_in_as(client, route_world.users.secretary)
     response = client.open(path, method=method)
     assert response.status_code == status
     assert_secure_headers(response, path)

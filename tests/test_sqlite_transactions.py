@@ -6,10 +6,11 @@ import pytest
 from tests import factories
 from tracker.extensions import db
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.commits,  # SQLite's own locking between connections
+              pytest.mark.skipif(
     __import__("os").environ.get("TRACKER_TEST_DB") == "postgresql",
     reason="SQLite transaction modes; the PostgreSQL pass has no such thing",
-)
+)]
 
 
 def _path(app):

@@ -3,6 +3,7 @@ import logging
 import threading
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from jobs.scheduler import Scheduler, job_by_id, run_job
@@ -96,6 +97,7 @@ def _slow_digest(monkeypatch):
     return calls, started, release
 
 
+@pytest.mark.commits  # the scheduler's run in a thread
 def test_a_run_by_hand_is_refused_while_the_scheduler_runs_the_job(app, runner, monkeypatch):
     calls, started, release = _slow_digest(monkeypatch)
     scheduler = Scheduler(app, holder="host-a:4242:aa")
@@ -121,6 +123,7 @@ def test_a_run_by_hand_is_refused_while_the_scheduler_runs_the_job(app, runner, 
     scheduler.shutdown()
 
 
+@pytest.mark.commits  # the run by hand in a thread
 def test_the_scheduler_skips_a_job_being_run_by_hand(app, monkeypatch, caplog):
     calls, started, release = _slow_digest(monkeypatch)
 

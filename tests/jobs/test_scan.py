@@ -270,6 +270,7 @@ def test_an_interrupted_scan_leaves_the_flags_as_before(world, monkeypatch):
     assert (result.raised, result.cleared) == (1, 1)
 
 
+@pytest.mark.commits  # a second scan on its own connection, in a thread
 def test_two_scans_at_once_raise_each_flag_once(world):
     """Two transactions scanning together: the second waits for the first (PostgreSQL
     advisory lock, SQLite write lock), finds its flags and adds nothing."""

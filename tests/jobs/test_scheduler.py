@@ -15,6 +15,10 @@ from models import Flag, JobRun
 from tests import factories
 from tracker.extensions import db
 
+# Scheduler threads and processes, job locks: real commits; under xdist on one worker with
+# the deployment test (their timings must not compete with each other).
+pytestmark = [pytest.mark.commits, pytest.mark.xdist_group("processes")]
+
 T0 = datetime(2026, 11, 20, 2, 30)  # 08:00 in Kolkata
 RUNS = []
 

@@ -66,6 +66,7 @@ def test_second_save_from_the_same_version_gets_the_conflict_page(setup, app):
     assert db.session.get(Milestone, m.id).status == "blocked"
 
 
+@pytest.mark.commits  # a second connection writes the row
 def test_a_stale_row_at_flush_is_a_conflict_too(setup, app):
     """Both saves passed the version check (read at the same moment); the database refuses
     the second UPDATE … WHERE version = 1, and the operation reports a conflict."""
