@@ -1,69 +1,44 @@
 """The website and app register's compliance table as a workbook (bytes)."""
 from datetime import datetime, timezone
 
+from flask_babel import lazy_gettext as _l
+
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
-from tracker.i18n import N_
+from tracker.labels import label
 
-SHEET = "Websites and apps"
-# The workbook's words (English); pages translate them (``state_label(..., gettext)``).
-KIND_LABELS = {"website": N_("Website"), "web_app": N_("Web app"), "mobile_app": N_("Mobile app")}
-HOST_LABELS = {"nic": N_("NIC"), "department": N_("Department"), "vendor": N_("Vendor")}
+SHEET = _l("Websites and apps")
 COMPLIANCE_COLUMNS = ("content", "certificate", "accessibility", "https", "portal", "check")
-STATE_LABELS = {
-    "content": {
-        "ok": N_("Up to date"),
-        "expired": N_("Not updated for over %(days)s days"),
-        "missing": N_("No update recorded"),
-    },
-    "certificate": {
-        "ok": N_("Valid"),
-        "expiring": N_("Expires within %(days)s days"),
-        "expired": N_("Expired"),
-        "missing": N_("No certificate"),
-    },
-    "accessibility": {
-        "ok": N_("Audited"),
-        "expiring": N_("Audit due within %(days)s days"),
-        "expired": N_("Audit overdue"),
-        "missing": N_("Never audited"),
-    },
-    "https": {"ok": N_("Yes"), "missing": N_("No HTTPS")},
-    "portal": {"ok": N_("Integrated"), "missing": N_("Not integrated")},
-    "check": {"ok": N_("Up"), "down": N_("Down"), "not_checked": N_("Not checked")},
-}
 
 
-def state_label(column, state, t, translate=None) -> str:
-    """The plain-language words for one compliance state of one column: in English (the
-    workbook's), or through ``translate`` (``gettext``) for a page."""
-    words = STATE_LABELS[column].get(state)
-    if words is None:
-        return state
-    if translate is not None:
-        words = translate(words)
-    days = t.website_stale_days if column == "content" else t.certificate_warning_days
-    return words % {"days": days}
+def state_days(t):
+    """The number of days each compliance column's words name (``tracker.labels``)."""
+    return {"content": t.website_stale_days, "certificate": t.certificate_warning_days,
+            "accessibility": t.certificate_warning_days}
+
+
+def state_words(column, state, t) -> str:
+    """The words of one compliance state of one column, in the reader's language."""
+    return label(f"website_{column}", state, days=state_days(t).get(column, 0))
 
 
 COLUMNS = (
-    Column("Department", width=28, min_width=14),
-    Column("Name", width=30, min_width=16),
-    Column("Kind", width=11, min_width=8),
-    Column("Web address", width=36, min_width=20),
-    Column("Hosted by", width=11),
-    Column("Last content update", "date", 13),
-    Column("Content", "state", 22),
-    Column("Security audit valid until", "date", 13),
-    Column("Security audit", "state", 20),
-    Column("Accessibility audit on", "date", 13),
-    Column("Accessibility audit", "state", 18),
-    Column("HTTPS", "state", 10),
-    Column("Integrated with the portal", "state", 14),
-    Column("Latest check at", "datetime", 17),
-    Column("Latest check", "state", 12),
-    Column("Latest check result", "wrap", width=36, min_width=18),
+    Column(_l("Department"), width=28, min_width=14),
+    Column(_l("Name"), width=30, min_width=16),
+    Column(_l("Kind"), width=11, min_width=8),
+    Column(_l("Web address"), width=36, min_width=20),
+    Column(_l("Hosted by"), width=11),
+    Column(_l("Last content update"), "date", 13),
+    Column(_l("Content"), "state", 22),
+    Column(_l("Security audit valid until"), "date", 13),
+    Column(_l("Security audit"), "state", 20),
+    Column(_l("Accessibility audit on"), "date", 13),
+    Column(_l("Accessibility audit"), "state", 18),
+    Column(_l("HTTPS"), "state", 10),
+    Column(_l("Integrated with the portal"), "state", 14),
+    Column(_l("Latest check at"), "datetime", 17),
+    Column(_l("Latest check"), "state", 12),
+    Column(_l("Latest check result"), "wrap", width=36, min_width=18),
 )
-HEADERS = tuple(c.header for c in COLUMNS)
 
 
 def _local(at, tz):
@@ -76,11 +51,11 @@ def websites_workbook(rows, generated_at: datetime, t, tz=None) -> bytes:
     """``rows``: (DigitalAsset, department name, {column: state}) tuples; times (stored in
     UTC) are written in the time zone ``tz``; ``generated_at`` aware local."""
     def state(column, states):
-        return states[column], state_label(column, states[column], t)
+        return states[column], state_words(column, states[column], t)
 
     wb = new_workbook()
-    Table(wb, SHEET, "Website and app compliance", COLUMNS, generated_label(generated_at)).write(
-        (dept_name, a.name, KIND_LABELS[a.kind], a.url, HOST_LABELS[a.hosted_by],
+    Table(wb, SHEET, _l("Website and app compliance"), COLUMNS, generated_label(generated_at)).write(
+        (dept_name, a.name, label("asset_kind", a.kind), a.url, label("host", a.hosted_by),
          a.last_content_update, state("content", states),
          a.audit_valid_until, state("certificate", states),
          a.accessibility_audit_on, state("accessibility", states),

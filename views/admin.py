@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from models import Department, User
 from models.user import ROLES
 from tracker.extensions import db
-from tracker.i18n import label
+from tracker.labels import label
 from tracker.operations import admin as ops
 from tracker.operations.errors import ValidationError
 from tracker.permissions import require
@@ -53,7 +53,7 @@ def _departments():
 
 def _user_form(formdata=None, **kw):
     form = UserForm(formdata=formdata, **kw)
-    form.role.choices = opts([(r, label(r)) for r in ROLES])
+    form.role.choices = opts([(r, label("role", r)) for r in ROLES])
     form.department.choices = opts([("", _("None"))] + [(d.code, d.name) for d in _departments()])
     return form
 
@@ -116,7 +116,7 @@ def new_user():
         else:
             db.session.commit()
             flash(_("%(name)s can now sign in as %(role)s with the temporary password you set.",
-                    name=user.name, role=label(user.role)), "success")
+                    name=user.name, role=label("role", user.role)), "success")
             return redirect(url_for("admin.users"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/user_form.html", form=form, user=None), status

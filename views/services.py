@@ -25,17 +25,17 @@ from models.milestone import CLOSED_STATUSES
 from tracker import clock, reports
 from tracker.extensions import db
 from tracker.i18n import N_
+from tracker.labels import choices, label
 from tracker.operations import services as service_ops
 from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
 from tracker.operations.errors import ConflictError
 from tracker.permissions import authorize, visible_department_ids
-from views.registers import (Register, can_add, department_choices, department_filter,
-                             lazy_choices, translated)
+from views.registers import Register, can_add, department_choices, department_filter
 from views.workflow_forms import opts
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
-MODE_CHOICES = lazy_choices(services_export.MODE_LABELS)
+MODE_CHOICES = opts(choices("delivery_mode"))
 
 
 class ServiceForm(FlaskForm):
@@ -109,9 +109,6 @@ class ServiceRegister(Register):
     def operation_args(self, form):
         return {"milestone_code": form.milestone.data}
 
-    def context(self):
-        return {"modes": translated(services_export.MODE_LABELS)}
-
 
 REGISTER = ServiceRegister()
 
@@ -146,7 +143,6 @@ def index():
     rows = register_rows(scope, code)
     fmt = export_format()
     if fmt:
-        modes = translated(services_export.MODE_LABELS)
         columns = [
             ListColumn(_("Department"), lambda r: r[2], width=26),
             ListColumn(_("Service"), lambda r: r[0].name, "wrap", 34),
@@ -155,7 +151,7 @@ def index():
             ListColumn(_("Time limit (days)"), lambda r: r[0].time_limit_days, "number", 10),
             ListColumn(_("Designated officer"), lambda r: r[0].designated_officer or None,
                        width=24),
-            ListColumn(_("Delivery mode"), lambda r: modes[r[0].delivery_mode], width=20),
+            ListColumn(_("Delivery mode"), lambda r: label("delivery_mode", r[0].delivery_mode), width=20),
             ListColumn(_("Web address"), lambda r: r[0].url, width=30),
             ListColumn(_("Target date"), lambda r: r[0].target_date, "date", 11),
             ListColumn(_("Milestone"), lambda r: r[3], width=12),
@@ -163,7 +159,7 @@ def index():
         return export_list(fmt, "services", _("Services"), None, columns, rows)
     departments = department_choices("read") if scope is None else []
     return render_template("services/index.html", rows=rows, departments=departments,
-                           selected=code, modes=translated(services_export.MODE_LABELS),
+                           selected=code,
                            can_add=can_add("edit_service"))
 
 
