@@ -611,16 +611,16 @@ class Table:
             ws.append([text_cell(ws, st, _("Generated on"), st.bold),
                        text_cell(ws, st, self.generated)])
         rest = sum(widths[1:]) or widths[0]
-        for n, (label, value) in enumerate(self.facts, start=3):
+        for n, (name, value) in enumerate(self.facts, start=3):
             if isinstance(value, (date, datetime)):
-                set_row_height(ws, n, row_height([label], widths[:1], bold=True))
+                set_row_height(ws, n, row_height([name], widths[:1], bold=True))
                 value = date_cell(ws, st, value)
             else:
                 if value is not None and len(widths) > 2:
                     ws.merged_cells.add(f"B{n}:{get_column_letter(len(widths))}{n}")
-                set_row_height(ws, n, row_height([label, value], [widths[0], rest], bold=True))
+                set_row_height(ws, n, row_height([name, value], [widths[0], rest], bold=True))
                 value = text_cell(ws, st, value, st.wrap)
-            ws.append([text_cell(ws, st, label, st.bold), value])
+            ws.append([text_cell(ws, st, name, st.bold), value])
         ws.append([])
         set_row_height(ws, self.header_row, row_height(
             [c.header for c in self.columns], widths, bold=True))

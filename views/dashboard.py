@@ -300,12 +300,12 @@ def _milestone_query(filters, today, t):
         "upcoming": (rules.due_soon_sql(today, dash.DUE_SOON_DAYS),
                      _l("due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
     }
-    for name, (condition, label) in flags.items():
+    for name, (condition, words) in flags.items():
         if request.args.get(name):
             if request.args[name] != "1":
                 abort(400)
             conds.append(condition)
-            labels.append(str(label))
+            labels.append(str(words))
     query = (
         sa.select(
             Milestone, Department.name, Department.code,

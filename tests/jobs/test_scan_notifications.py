@@ -34,7 +34,7 @@ def test_after_a_scan_on_the_demo_every_reader_has_their_flags_in_the_inbox(app,
                 readers.add(user.role)
                 label = flag.details.get("label")
                 assert inbox[(user.id, flag.id)] == (
-                    f"{LABELS["flag_kind"][flag.kind]}: {label}" if label
+                    f"{LABELS['flag_kind'][flag.kind]}: {label}" if label
                     else LABELS["flag_kind"][flag.kind])
     assert readers == {"nodal", "nic", "secretary"}
     # The subject is named: a milestone's code and title.
