@@ -113,6 +113,7 @@ def test_the_check_finds_a_code(app):
 def richer_world():
     """The route walk's world, with records in the other statuses, kinds and severities."""
     world = build_world()
+    world.other.code = "oth"  # a department's code is data; "other" is also a category's code
     f = factories
     today = world.today
     for status in MILESTONE_STATUSES:
@@ -221,6 +222,9 @@ LIST_EXPORTS = ("/flags/", "/bottlenecks", "/audit", "/services/", "/websites/",
                 "/meetings/action-items", "/dashboard/records?kind=milestones",
                 "/dashboard/records?kind=bottlenecks", "/dashboard/records?kind=services",
                 "/dashboard/records?kind=websites")
+# The workbooks the imports read back stay English (their headers and words are what the
+# import understands), whatever the reader's language: checked as English.
+ENGLISH_ONLY = ("reports.roadmap_xlsx", "reports.plan_template_xlsx", "services.export")
 REPORTS = ("reports.roadmap_xlsx", "reports.bottlenecks_xlsx",
            "reports.department_status_xlsx", "reports.plan_template_xlsx",
            "meetings.atr_xlsx", "meetings.meeting_atr_xlsx", "meetings.minutes_xlsx",
@@ -238,6 +242,7 @@ def test_no_export_shows_a_stored_code(app, language):
         sep = "&" if "?" in path else "?"
         downloads += [path + sep + "format=xlsx", path + sep + "format=csv"]
     with app.test_request_context():
+        english = {url_for(e, **ROUTES[e].url_args(world)) for e in ENGLISH_ONLY}
         downloads += [url_for(e, **ROUTES[e].url_args(world)) for e in REPORTS]
         downloads += [url_for("dashboard.download", name=n, fmt=fmt)
                       for n in CHARTS for fmt in ("xlsx", "csv")]
@@ -252,7 +257,7 @@ def test_no_export_shows_a_stored_code(app, language):
             text = response.get_data(as_text=True)
         else:
             text = "\n".join(_cells(response.get_data()))
-        codes = codes_shown(text, data, language)
+        codes = codes_shown(text, data, "en" if url in english else language)
         if codes:
             shown[url] = codes
     assert shown == {}
