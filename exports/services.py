@@ -17,7 +17,6 @@ from exports.upload_safety import UploadRefused
 from tracker.text import hidden_character_message
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
-from tracker.i18n import N_
 from tracker.labels import LABELS
 
 SHEET = "Services"

@@ -343,7 +343,7 @@ def apply_page(ws, layout, header_row=None, title=None, generated=None, repeat_c
         hf.oddHeader.right.text = _header_footer_text(generated)
         hf.oddHeader.right.size = FONT_SIZE
         hf.oddHeader.right.font = FONT_NAME
-    hf.oddFooter.center.text = "Page &P of &N"
+    hf.oddFooter.center.text = _("Page %(page)s of %(pages)s", page="&P", pages="&N")
     hf.oddFooter.center.size = FONT_SIZE
     hf.oddFooter.center.font = FONT_NAME
 
@@ -598,6 +598,10 @@ class Table:
         # The first column also holds the bold labels of the title block.
         names = max(_bold_word(name) for name in [_("Generated on"), *(f[0] for f in self.facts)])
         wanted[0], narrowest[0] = max(wanted[0], names), max(narrowest[0], names)
+        # ... and the second the facts' values: a date needs its width (not "###").
+        if len(wanted) > 1 and any(isinstance(v, (date, datetime)) for _n, v in self.facts):
+            day = _FIXED_WIDTH["date"]
+            wanted[1], narrowest[1] = max(wanted[1], day), max(narrowest[1], day)
         return wanted, narrowest
 
     def _head(self, widths):

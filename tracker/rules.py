@@ -16,7 +16,6 @@ from models import ActionItem, ActionPlan, Bottleneck, Department, DigitalAsset,
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES
 from models.milestone import CLOSED_STATUSES
 from tracker.clock import local_midnight_utc
-from tracker.i18n import N_
 from tracker.settings import Thresholds
 
 SEVERE = ("high", "critical")
