@@ -4,21 +4,10 @@ from datetime import datetime, timezone
 from flask_babel import lazy_gettext as _l
 
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
-from tracker.labels import label
+from tracker.labels import label, website_state
 
 SHEET = _l("Websites and apps")
 COMPLIANCE_COLUMNS = ("content", "certificate", "accessibility", "https", "portal", "check")
-
-
-def state_days(t):
-    """The number of days each compliance column's words name (``tracker.labels``)."""
-    return {"content": t.website_stale_days, "certificate": t.certificate_warning_days,
-            "accessibility": t.certificate_warning_days}
-
-
-def state_words(column, state, t) -> str:
-    """The words of one compliance state of one column, in the reader's language."""
-    return label(f"website_{column}", state, days=state_days(t).get(column, 0))
 
 
 COLUMNS = (
@@ -51,10 +40,11 @@ def websites_workbook(rows, generated_at: datetime, t, tz=None) -> bytes:
     """``rows``: (DigitalAsset, department name, {column: state}) tuples; times (stored in
     UTC) are written in the time zone ``tz``; ``generated_at`` aware local."""
     def state(column, states):
-        return states[column], state_words(column, states[column], t)
+        return states[column], website_state(column, states[column], t)
 
     wb = new_workbook()
-    Table(wb, SHEET, _l("Website and app compliance"), COLUMNS, generated_label(generated_at)).write(
+    Table(wb, SHEET, _l("Website and app compliance"), COLUMNS,
+          generated_label(generated_at)).write(
         (dept_name, a.name, label("asset_kind", a.kind), a.url, label("host", a.hosted_by),
          a.last_content_update, state("content", states),
          a.audit_valid_until, state("certificate", states),

@@ -240,6 +240,18 @@ def field_value(entity, field, value):
     return label(kind, value)
 
 
+def website_state_days(t):
+    """The number of days the words of each compliance column of the website register name
+    (the ``website_*`` kinds), from the ``Thresholds`` ``t``."""
+    return {"content": t.website_stale_days, "certificate": t.certificate_warning_days,
+            "accessibility": t.certificate_warning_days}
+
+
+def website_state(column, state, t):
+    """The words of one compliance state of one column of the website register."""
+    return label(f"website_{column}", state, days=website_state_days(t).get(column, 0))
+
+
 def label(kind, code, **values):
     """The words of ``code`` of ``kind`` in the reader's language ("" for none). A code this
     module does not know is shown as words ("some_code" → "Some code"), never as the code;

@@ -18,7 +18,6 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
                      StringField, SubmitField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from exports import services as services_export
 from views.list_export import ListColumn, export_format, export_list
 from models import Department, Milestone, Service
 from models.milestone import CLOSED_STATUSES
@@ -151,7 +150,8 @@ def index():
             ListColumn(_("Time limit (days)"), lambda r: r[0].time_limit_days, "number", 10),
             ListColumn(_("Designated officer"), lambda r: r[0].designated_officer or None,
                        width=24),
-            ListColumn(_("Delivery mode"), lambda r: label("delivery_mode", r[0].delivery_mode), width=20),
+            ListColumn(_("Delivery mode"), lambda r: label("delivery_mode", r[0].delivery_mode),
+                       width=20),
             ListColumn(_("Web address"), lambda r: r[0].url, width=30),
             ListColumn(_("Target date"), lambda r: r[0].target_date, "date", 11),
             ListColumn(_("Milestone"), lambda r: r[3], width=12),
@@ -198,6 +198,8 @@ def delete(service_id):
 @bp.route("/export.xlsx")
 @login_required
 def export():
+    from exports import services as services_export  # openpyxl: only when a workbook is asked for
+
     authorize("read")
     scope = visible_department_ids(current_user)
     code = department_filter()
@@ -236,6 +238,8 @@ def _require_import_right():
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_workbook():
+    from exports import services as services_export  # openpyxl: only when a workbook is asked for
+
     _require_import_right()
     form = ImportForm()
     if not form.validate_on_submit():
@@ -264,6 +268,8 @@ def import_workbook():
 @bp.route("/import/apply", methods=["POST"])
 @login_required
 def apply_import():
+    from exports import services as services_export  # openpyxl: only when a workbook is asked for
+
     _require_import_right()
     form = ConfirmImportForm()
     if not form.validate_on_submit() or session.get("services_import") != form.token.data:

@@ -12,14 +12,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from exports import websites as websites_export
 from jobs.health_check import SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
 from views.list_export import ListColumn, export_format, export_list
 from tracker.i18n import N_
-from tracker.labels import choices, label
+from tracker.labels import choices, label, website_state, website_state_days
 from tracker.operations import websites as website_ops
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
@@ -94,7 +93,7 @@ def _asset_states(asset, today, t):
 
 def _template_globals(t):
     return {
-        "state_days": websites_export.state_days(t),
+        "state_days": website_state_days(t),
     }
 
 
@@ -142,7 +141,7 @@ def index():
             ListColumn(_("Kind"), lambda r: label("asset_kind", r[0].kind), width=14),
             ListColumn(_("Address"), lambda r: r[0].url, width=34),
             ListColumn(_("Hosted by"), lambda r: label("host", r[0].hosted_by), width=12),
-            *(ListColumn(heading, lambda r, k=key: websites_export.state_words(k, r[2][k], t), width=16)
+            *(ListColumn(heading, lambda r, k=key: website_state(k, r[2][k], t), width=16)
               for key, heading in (("content", _("Content")), ("certificate", _("Security audit")),
                                    ("accessibility", _("Accessibility audit")),
                                    ("https", _("HTTPS")), ("portal", _("Portal")),
@@ -197,6 +196,8 @@ def delete(asset_id):
 @bp.route("/export.xlsx")
 @login_required
 def export():
+    from exports import websites as websites_export  # openpyxl: only when a workbook is asked for
+
     authorize("read")
     generated_at, t = datetime.now(clock.zone()), thresholds()
     today = generated_at.date()
