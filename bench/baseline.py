@@ -200,9 +200,9 @@ def plan_workbook(engine, n_rows):
     new ones spread over the departments. Returns (bytes, number of rows)."""
     from datetime import date, timedelta
 
-    from tracker.labels import LABELS
     from exports.plan_template import COLUMNS
     from models import Department, Milestone
+    from tracker.labels import LABELS
 
     with engine.connect() as conn:
         existing = conn.execute(
@@ -219,7 +219,8 @@ def plan_workbook(engine, n_rows):
     status = LABELS["milestone_status"]["in_progress"]
     rows = []
     for i, (dept, code, title, category, due) in enumerate(existing):
-        rows.append((dept, code, title, "", LABELS["milestone_category"][category], "", None, due, status,
+        rows.append((dept, code, title, "", LABELS["milestone_category"][category], "", None, due,
+                     status,
                      (i * 7) % 99 + 1, None))
     category = next(iter(LABELS["milestone_category"].values()))
     first_due = date(2027, 1, 1)
