@@ -200,9 +200,9 @@ def plan_workbook(engine, n_rows):
     new ones spread over the departments. Returns (bytes, number of rows)."""
     from datetime import date, timedelta
 
-    from exports.labels import CATEGORY_LABELS, STATUS_LABELS
     from exports.plan_template import COLUMNS
     from models import Department, Milestone
+    from tracker.labels import LABELS
 
     with engine.connect() as conn:
         existing = conn.execute(
@@ -216,12 +216,13 @@ def plan_workbook(engine, n_rows):
         departments = list(conn.execute(
             sa.select(Department.code).where(Department.active.is_(True))
             .order_by(Department.id)).scalars())
-    status = STATUS_LABELS["in_progress"]
+    status = LABELS["milestone_status"]["in_progress"]
     rows = []
     for i, (dept, code, title, category, due) in enumerate(existing):
-        rows.append((dept, code, title, "", CATEGORY_LABELS[category], "", None, due, status,
+        rows.append((dept, code, title, "", LABELS["milestone_category"][category], "", None, due,
+                     status,
                      (i * 7) % 99 + 1, None))
-    category = next(iter(CATEGORY_LABELS.values()))
+    category = next(iter(LABELS["milestone_category"].values()))
     first_due = date(2027, 1, 1)
     for i in range(n_rows - len(rows)):
         rows.append((departments[i % len(departments)], f"IMP-{i + 1:05d}",

@@ -1,23 +1,16 @@
 """The numbers of a dashboard chart as CSV or as an Excel workbook.
 
 Pure functions from a ``tracker.charts.Table`` to bytes. Text that a spreadsheet would run
-as a formula (starting with =, +, -, @, a tab or a carriage return) is neutralised here, in
-one place: in the CSV with a leading apostrophe, in the workbook by storing it as text.
+as a formula is neutralised by ``exports.workbook`` (``csv_text`` in the CSV, ``text_cell`` in
+the workbook), as in every other export.
 """
 import csv
 import io
 from datetime import date, datetime
 
-from exports.workbook import Column, Table, new_workbook, to_bytes
+from flask_babel import gettext as _
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A text cell safe from formula injection: a leading apostrophe when it could run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from exports.workbook import Column, Table, csv_text, new_workbook, to_bytes
 
 
 def _plain(value):
@@ -32,9 +25,9 @@ def table_csv(table) -> bytes:
     """The table as UTF-8 CSV (with a byte-order mark, so Excel reads it as UTF-8)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(str(h)) for h in table.headers])
+    writer.writerow([csv_text(str(h)) for h in table.headers])
     for row in table.rows:
-        writer.writerow([neutralise(_csv_value(cell)) for cell in row])
+        writer.writerow([csv_text(_csv_value(cell)) for cell in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -73,7 +66,7 @@ def _xlsx_value(cell):
     if value is None:
         return None
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, date):

@@ -2,22 +2,27 @@
 slippage and open bottlenecks by age bucket."""
 import sqlalchemy as sa
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models import Bottleneck, Milestone
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES
 from tracker import reports, rules
 from tracker.extensions import db
+from tracker.labels import label, lazy_label
 
 COLUMNS = [
-    Column("Department"),
-    Column("Action plan"),
-    Column("Milestones", "number"),
-    *(Column(rules.HEALTH_LABELS[h], "number") for h in rules.HEALTHS),
-    Column("Slipped milestones", "number"),
-    Column("Days slipped (total)", "number"),
-    Column("Days slipped (most)", "number"),
-    Column("Open bottlenecks", "number"),
-    *(Column(f"Open {rules.AGE_BUCKET_LABELS[b]}", "number") for b in rules.AGE_BUCKETS),
+    Column(_l("Department")),
+    Column(_l("Action plan")),
+    Column(_l("Milestones"), "number"),
+    *(Column(lazy_label("health", h), "number") for h in rules.HEALTHS),
+    Column(_l("Slipped milestones"), "number"),
+    Column(_l("Days slipped (total)"), "number"),
+    Column(_l("Days slipped (most)"), "number"),
+    Column(_l("Open bottlenecks"), "number"),
+    *(Column(_l("Open bottlenecks, %(age)s", age=lazy_label("age_bucket", b)), "number")
+      for b in rules.AGE_BUCKETS),
 ]
 
 
@@ -41,7 +46,7 @@ def status_rows(today, t, department_ids=None):
     for s in summaries:
         d = s.department
         n, total, most = slip.get(d.id, (0, 0, 0))
-        rows.append((d.name, s.plan_status.capitalize(), s.total,
+        rows.append((d.name, label("plan_status", s.plan_status), s.total,
                      *(s.counts.get(h, 0) for h in rules.HEALTHS), n, int(total or 0),
                      int(most or 0), s.open_bottlenecks,
                      *(buckets.get(d.id, {}).get(b, 0) for b in rules.AGE_BUCKETS)))
@@ -50,7 +55,7 @@ def status_rows(today, t, department_ids=None):
 
 def department_status_workbook(today, t, generated_at, department_ids=None) -> bytes:
     wb = new_workbook()
-    Table(wb, "Department status", "Department status report", COLUMNS,
-          generated_label(generated_at), facts=[("As of", today)]
+    Table(wb, _("Department status"), _("Department status report"), COLUMNS,
+          generated_label(generated_at), facts=[(_("As of"), today)]
           ).write(status_rows(today, t, department_ids))
     return to_bytes(wb)

@@ -12,12 +12,14 @@ import csv
 import io
 from datetime import date, datetime
 
-from exports.workbook import RISKY_FIRST, Column, Table, new_workbook, to_bytes
+from flask_babel import gettext as _
+
+from exports.workbook import Column, Table, csv_text, new_workbook, to_bytes
 
 
 def list_workbook(title, description, columns, rows, generated) -> bytes:
     wb = new_workbook()
-    facts = [("Showing", description)] if description else []
+    facts = [(_("Showing"), description)] if description else []
     table = Table(wb, title, title, [Column(c.header, c.kind, c.width) for c in columns],
                   generated, facts=facts)
     table.write(tuple(c.value(row) for c in columns) for row in rows)
@@ -34,18 +36,17 @@ def _csv_value(value, kind):
     if isinstance(value, date):
         return value.strftime("%d-%m-%Y")
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, (int, float)):
         return value
-    text = str(value)
-    return "'" + text if text[:1] in RISKY_FIRST else text
+    return csv_text(str(value))
 
 
 def list_csv(columns, rows, batch=500):
     """The CSV text in chunks of ``batch`` rows, starting with the byte-order mark."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.header for c in columns])
+    writer.writerow([csv_text(str(c.header)) for c in columns])
     yield "\ufeff" + out.getvalue()
     out.seek(0)
     out.truncate()

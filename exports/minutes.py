@@ -24,7 +24,7 @@ from exports import atr as atr_export
 from exports.workbook import RISKY_FIRST, Column, Table, _clean, generated_label, to_bytes
 from models import ActionItem, AgendaItem, Department, MinutesAmendment, ReviewMeeting
 from tracker.extensions import db
-from tracker.i18n import label
+from tracker.labels import label
 from tracker.operations import meetings as ops
 from tracker.operations.meetings import atr_rows
 
@@ -160,7 +160,7 @@ def write_minutes_sheet(ws, meeting, items, by_item, amended, dept_names):
         (_("Date"), meeting.meeting_date.strftime("%d-%m-%Y")),
         (_("Venue"), meeting.venue or "—"),
         (_("Chair"), meeting.chair or "—"),
-        (_("Status"), label(meeting.status)
+        (_("Status"), label("meeting_status", meeting.status)
          + (f" ({meeting.finalised_at:%d-%m-%Y})" if meeting.finalised_at else "")),
     ]
     for name, value in facts:
@@ -258,14 +258,14 @@ def minutes_workbook(meeting_id, today, t, generated_at) -> bytes:
         for k, d in enumerate(by_item.get(item.id, []), start=1):
             decision_rows.append((f"{numbers[item.id]}.{k}", item_title(item), d.text,
                                   dept_names.get(d.department_id), d.responsible_officer,
-                                  d.due_date, label(d.status), d.closing_note))
+                                  d.due_date, label("action_item_status", d.status), d.closing_note))
     for d in by_item.get(None, []):
         decision_rows.append(("", "", d.text, dept_names.get(d.department_id),
-                              d.responsible_officer, d.due_date, label(d.status),
+                              d.responsible_officer, d.due_date, label("action_item_status", d.status),
                               d.closing_note))
     Table(wb, _("Decisions"), _("Decisions: %(title)s", title=meeting.title),
           decision_columns(), generated).write(decision_rows)
 
     atr_export.write_sheet(wb, atr_rows(today, meeting=meeting), generated,
-                           "Action Taken Report on the decisions of earlier meetings")
+                           _("Action Taken Report on the decisions of earlier meetings"))
     return to_bytes(wb)

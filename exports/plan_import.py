@@ -13,9 +13,9 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from exports.labels import CATEGORY_LABELS, STATUS_LABELS
 from exports.sheet_reader import Bounds, column_name, read_sheet
 from exports.upload_safety import UploadRefused
+from tracker.labels import LABELS
 from tracker.text import hidden_character_message
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,10 @@ def _key(text):
     return re.sub(r"[\s_]+", " ", str(text).strip().lower())
 
 
-_CATEGORIES = {**{_key(v): k for k, v in CATEGORY_LABELS.items()},
-               **{_key(k): k for k in CATEGORY_LABELS}}
-_STATUSES = {**{_key(v): k for k, v in STATUS_LABELS.items()}, **{_key(k): k for k in STATUS_LABELS}}
+_CATEGORIES = {**{_key(v): k for k, v in LABELS["milestone_category"].items()},
+               **{_key(k): k for k in LABELS["milestone_category"]}}
+_STATUSES = {**{_key(v): k for k, v in LABELS["milestone_status"].items()},
+             **{_key(k): k for k in LABELS["milestone_status"]}}
 _HEADERS = {_key(h): h for h in REQUIRED + OPTIONAL}
 
 

@@ -2,10 +2,10 @@
 Milestones sheet with drop-downs for category and status, and the department codes."""
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from exports.labels import CATEGORY_LABELS, STATUS_LABELS
 from exports.workbook import (TITLE_SIZE, Column, Styles, Table, apply_page, generated_label,
                               new_workbook, plan_page, row_height, set_row_height, text_cell,
                               to_bytes)
+from tracker.labels import LABELS
 
 COLUMNS = [
     Column("Department code", width=16, min_width=16),
@@ -66,7 +66,7 @@ def plan_template_workbook(departments, generated_at) -> bytes:
     sheet = Table(wb, "Milestones", "Action plan milestones", COLUMNS, generated)
     first = sheet.header_row + 1
     last = sheet.header_row + TEMPLATE_ROWS
-    lists = len(CATEGORY_LABELS), len(STATUS_LABELS), len(departments)
+    lists = len(LABELS["milestone_category"]), len(LABELS["milestone_status"]), len(departments)
     validations = [
         ("A", f"Departments!$A$5:$A${4 + max(lists[2], 1)}", "Department code",
          "Choose a department code from the Departments sheet."),
@@ -92,7 +92,8 @@ def plan_template_workbook(departments, generated_at) -> bytes:
 
     Table(wb, "Departments", "Department codes", [Column("Code"), Column("Department")],
           generated).write([tuple(d) for d in departments])
-    cats, stats = list(CATEGORY_LABELS.values()), list(STATUS_LABELS.values())
+    cats = list(LABELS["milestone_category"].values())
+    stats = list(LABELS["milestone_status"].values())
     Table(wb, "Lists", "Allowed values", [Column("Category"), Column("Status")], generated
           ).write([(cats[i] if i < len(cats) else None, stats[i] if i < len(stats) else None)
                    for i in range(max(len(cats), len(stats)))])

@@ -6,11 +6,11 @@ milestones. The columns are those of the action-plan template, so a department's
 can be imported back (``exports.plan_import``)."""
 import sqlalchemy as sa
 
-from exports.labels import CATEGORY_LABELS, STATUS_LABELS
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models import Department, Milestone
 from tracker import rules
 from tracker.extensions import db
+from tracker.labels import LABELS
 
 COLUMNS = [
     Column("Department code", width=12, min_width=12),
@@ -50,7 +50,7 @@ def roadmap_query(today, t, department_ids=None):
 
 
 def _rows(today, t, department_ids):
-    cat, st = CATEGORY_LABELS, STATUS_LABELS
+    cat, st = LABELS["milestone_category"], LABELS["milestone_status"]
     result = db.session.execute(
         roadmap_query(today, t, department_ids).execution_options(yield_per=BATCH)
     )

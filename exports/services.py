@@ -12,15 +12,19 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from exports.labels import MODE_LABELS
 from exports.sheet_reader import Bounds, read_sheet
 from exports.upload_safety import UploadRefused
 from tracker.text import hidden_character_message
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
+from tracker.labels import LABELS
 
 SHEET = "Services"
 SUMMARY_SHEET = "Summary by department"
+# The register is read back by the import, so its words stay English (the catalogue's source
+# words of ``tracker.labels``), whatever the reader's language.
+MODE_WORDS = LABELS["delivery_mode"]
+
 # --- Export -----------------------------------------------------------------------------
 
 COLUMNS = (
@@ -57,7 +61,7 @@ def services_workbook(rows, summaries, generated_at: datetime) -> bytes:
     generated = generated_label(generated_at)
     Table(wb, SHEET, "Service register", COLUMNS, generated).write(
         (s.id, code, dept_name, s.name, "Yes" if s.psga_notified else "No",
-         s.time_limit_days, s.designated_officer or None, MODE_LABELS[s.delivery_mode],
+         s.time_limit_days, s.designated_officer or None, MODE_WORDS[s.delivery_mode],
          s.url, s.target_date, milestone_code or None, s.version)
         for s, code, dept_name, milestone_code in rows
     )
@@ -93,7 +97,7 @@ class ImportRow:
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 _MODES_BY_WORD = {**{m: m for m in DELIVERY_MODES},
-                  **{label.lower(): m for m, label in MODE_LABELS.items()},
+                  **{words.lower(): m for m, words in MODE_WORDS.items()},
                   "online": "online_standalone"}
 REQUIRED_HEADERS = ("Department code", "Service")
 MAX_ROWS = 5000
@@ -207,7 +211,7 @@ def read_services(data: bytes):
         if mode in _MODES_BY_WORD:
             item.values["delivery_mode"] = _MODES_BY_WORD[mode]
         else:
-            err("Delivery mode", _("Enter %(choices)s.", choices=", ".join(MODE_LABELS.values())))
+            err("Delivery mode", _("Enter %(choices)s.", choices=", ".join(MODE_WORDS.values())))
         try:
             item.values["target_date"] = _date(value("Target date"))
         except ValueError:

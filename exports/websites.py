@@ -1,31 +1,33 @@
 """The website and app register's compliance table as a workbook (bytes)."""
 from datetime import datetime, timezone
 
-from exports.labels import HOST_LABELS, KIND_LABELS, STATE_LABELS, state_label  # noqa: F401
-from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
+from flask_babel import lazy_gettext as _l
 
-SHEET = "Websites and apps"
+from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
+from tracker.labels import label, website_state
+
+SHEET = _l("Websites and apps")
 COMPLIANCE_COLUMNS = ("content", "certificate", "accessibility", "https", "portal", "check")
 
+
 COLUMNS = (
-    Column("Department", width=28, min_width=14),
-    Column("Name", width=30, min_width=16),
-    Column("Kind", width=11, min_width=8),
-    Column("Web address", width=36, min_width=20),
-    Column("Hosted by", width=11),
-    Column("Last content update", "date", 13),
-    Column("Content", "state", 22),
-    Column("Security audit valid until", "date", 13),
-    Column("Security audit", "state", 20),
-    Column("Accessibility audit on", "date", 13),
-    Column("Accessibility audit", "state", 18),
-    Column("HTTPS", "state", 10),
-    Column("Integrated with the portal", "state", 14),
-    Column("Latest check at", "datetime", 17),
-    Column("Latest check", "state", 12),
-    Column("Latest check result", "wrap", width=36, min_width=18),
+    Column(_l("Department"), width=28, min_width=14),
+    Column(_l("Name"), width=30, min_width=16),
+    Column(_l("Kind"), width=11, min_width=8),
+    Column(_l("Web address"), width=36, min_width=20),
+    Column(_l("Hosted by"), width=11),
+    Column(_l("Last content update"), "date", 13),
+    Column(_l("Content"), "state", 22),
+    Column(_l("Security audit valid until"), "date", 13),
+    Column(_l("Security audit"), "state", 20),
+    Column(_l("Accessibility audit on"), "date", 13),
+    Column(_l("Accessibility audit"), "state", 18),
+    Column(_l("HTTPS"), "state", 10),
+    Column(_l("Integrated with the portal"), "state", 14),
+    Column(_l("Latest check at"), "datetime", 17),
+    Column(_l("Latest check"), "state", 12),
+    Column(_l("Latest check result"), "wrap", width=36, min_width=18),
 )
-HEADERS = tuple(c.header for c in COLUMNS)
 
 
 def _local(at, tz):
@@ -38,11 +40,12 @@ def websites_workbook(rows, generated_at: datetime, t, tz=None) -> bytes:
     """``rows``: (DigitalAsset, department name, {column: state}) tuples; times (stored in
     UTC) are written in the time zone ``tz``; ``generated_at`` aware local."""
     def state(column, states):
-        return states[column], state_label(column, states[column], t)
+        return states[column], website_state(column, states[column], t)
 
     wb = new_workbook()
-    Table(wb, SHEET, "Website and app compliance", COLUMNS, generated_label(generated_at)).write(
-        (dept_name, a.name, KIND_LABELS[a.kind], a.url, HOST_LABELS[a.hosted_by],
+    Table(wb, SHEET, _l("Website and app compliance"), COLUMNS,
+          generated_label(generated_at)).write(
+        (dept_name, a.name, label("asset_kind", a.kind), a.url, label("host", a.hosted_by),
          a.last_content_update, state("content", states),
          a.audit_valid_until, state("certificate", states),
          a.accessibility_audit_on, state("accessibility", states),

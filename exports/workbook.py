@@ -16,9 +16,10 @@ landscape pages that continue to the right, the first column repeated. Every row
 as its wrapped text (estimated from the text's length and the column's width, set as the
 row is written, so streamed sheets get it too).
 
-``text_cell`` writes every text value. A value that starts with ``=``, ``+``, ``-``, ``@``, a
-tab or a carriage return is stored as a string with Excel's quote prefix, never as a
-formula; characters XML cannot hold are dropped, and a carriage return becomes a line feed
+``text_cell`` writes every text value of a workbook, ``csv_text`` every text field of a CSV
+file: the one place text is neutralised against formulas. A value that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return is stored as a string with Excel's quote
+prefix (in a CSV file: after an apostrophe), never as a formula; characters XML cannot hold are dropped, and a carriage return becomes a line feed
 (what an XML reader would make of it anyway). Keep it cheap: it runs for every cell.
 """
 import io
@@ -36,7 +37,9 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from tracker.rules import HEALTH_LABELS
+from flask_babel import gettext as _
+
+from tracker.labels import label, labels
 
 DATE_FORMAT = "DD-MM-YYYY"
 DATETIME_FORMAT = "DD-MM-YYYY HH:MM"
@@ -93,7 +96,6 @@ STATE_FILLS = {
     "missing": "FBE0E0",
     "down": "FBE0E0",
 }
-SEVERITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
 # Kinds whose cells hold text that may wrap onto more lines when the column is narrow.
 TEXT_KINDS = frozenset({"text", "wrap", "state", "health", "severity"})
 
@@ -198,8 +200,13 @@ def text_cell(ws, styles, value, style=None):
     return cell
 
 
-def styled_cell(ws, style, value):
-    return Cell(ws, row=1, column=1, value=value, style_array=style)
+def csv_text(value):
+    """THE neutraliser of a CSV field (the workbook's is ``text_cell``): text that a spreadsheet
+    would run as a formula (same first characters) gets a leading apostrophe, the OWASP advice
+    for CSV injection; anything else is returned as it is."""
+    if isinstance(value, str) and value[:1] in RISKY_FIRST:
+        return "'" + value
+    return value
 
 
 def date_cell(ws, styles, value):
@@ -225,13 +232,13 @@ def state_cell(ws, styles, value):
     return text_cell(ws, styles, words, styles.state.get(state, styles.wrap))
 
 
-def label_cell(ws, styles, code, labels):
-    """Health or severity: the words, on the colour fill of that code."""
+def label_cell(ws, styles, code, kind):
+    """Health or severity (``kind`` of ``tracker.labels``): the words, on the colour fill of
+    that code."""
     if code is None:
         return None
-    label = labels.get(code, str(code).replace("_", " ").capitalize())
     style = styles.filled.get(code, styles.wrap)
-    return text_cell(ws, styles, label, style)
+    return text_cell(ws, styles, label(kind, code), style)
 
 
 # --- Page set-up and row heights: the one place every sheet is laid out for paper ----------
@@ -336,7 +343,7 @@ def apply_page(ws, layout, header_row=None, title=None, generated=None, repeat_c
         hf.oddHeader.right.text = _header_footer_text(generated)
         hf.oddHeader.right.size = FONT_SIZE
         hf.oddHeader.right.font = FONT_NAME
-    hf.oddFooter.center.text = "Page &P of &N"
+    hf.oddFooter.center.text = _("Page %(page)s of %(pages)s", page="&P", pages="&N")
     hf.oddFooter.center.size = FONT_SIZE
     hf.oddFooter.center.font = FONT_NAME
 
@@ -468,20 +475,20 @@ def _streamed_text(ws, styles, style):
     return convert
 
 
-def _streamed_labels(ws, styles, labels):
+def _streamed_labels(ws, styles, kind):
     """The words of a known code on its fill, one reused cell per code (the words are ours:
     nothing to neutralise); anything else through ``label_cell``."""
     cells = {}
-    for code, label in labels.items():
-        if code in styles.filled and label[:1] not in RISKY_FIRST:
+    for code, words in labels(kind).items():
+        if code in styles.filled and words[:1] not in RISKY_FIRST:
             cell = Cell(ws, row=1, column=1, style_array=styles.filled[code])
-            cell._value = label
+            cell._value = words
             cell.data_type = "s"
             cells[code] = cell
 
     def convert(value):
         cell = cells.get(value)
-        return cell if cell is not None else label_cell(ws, styles, value, labels)
+        return cell if cell is not None else label_cell(ws, styles, value, kind)
 
     return convert
 
@@ -515,13 +522,14 @@ class Table:
     to the page header)."""
 
     def __init__(self, wb, sheet_name, title, columns, generated, facts=(), subtitle=None):
+        # Words may be lazy (``lazy_gettext``): made text here, in the reader's language.
         self.wb = wb
-        self.ws = wb.create_sheet(sheet_name[:31])
-        self.columns = list(columns)
-        self.title = title
+        self.ws = wb.create_sheet(str(sheet_name)[:31])
+        self.columns = [Column(str(c.header), c.kind, c.width, c.min_width) for c in columns]
+        self.title = str(title)
         self.generated = generated
         self.subtitle = subtitle
-        self.facts = list(facts)
+        self.facts = [(str(name), value) for name, value in facts]
         self.styles = Styles(wb, self.ws)
         self.layout = None
 
@@ -542,8 +550,7 @@ class Table:
             elif col.kind == "number":
                 convert.append(_streamed_numbers(ws, st))
             elif col.kind in ("health", "severity"):
-                labels = HEALTH_LABELS if col.kind == "health" else SEVERITY_LABELS
-                convert.append(_streamed_labels(ws, st, labels))
+                convert.append(_streamed_labels(ws, st, col.kind))
             else:
                 convert.append(_streamed_text(ws, st, st.wrap))
         return convert
@@ -589,8 +596,12 @@ class Table:
                 narrowest.append(min(w, floor))
             wanted.append(w)
         # The first column also holds the bold labels of the title block.
-        labels = max(_bold_word(label) for label in ["Generated on", *(f[0] for f in self.facts)])
-        wanted[0], narrowest[0] = max(wanted[0], labels), max(narrowest[0], labels)
+        names = max(_bold_word(name) for name in [_("Generated on"), *(f[0] for f in self.facts)])
+        wanted[0], narrowest[0] = max(wanted[0], names), max(narrowest[0], names)
+        # ... and the second the facts' values: a date needs its width (not "###").
+        if len(wanted) > 1 and any(isinstance(v, (date, datetime)) for _n, v in self.facts):
+            day = _FIXED_WIDTH["date"]
+            wanted[1], narrowest[1] = max(wanted[1], day), max(narrowest[1], day)
         return wanted, narrowest
 
     def _head(self, widths):
@@ -600,20 +611,20 @@ class Table:
         if self.subtitle is not None:
             ws.append([text_cell(ws, st, self.subtitle)])
         else:
-            set_row_height(ws, 2, row_height(["Generated on"], widths[:1], bold=True))
-            ws.append([text_cell(ws, st, "Generated on", st.bold),
+            set_row_height(ws, 2, row_height([_("Generated on")], widths[:1], bold=True))
+            ws.append([text_cell(ws, st, _("Generated on"), st.bold),
                        text_cell(ws, st, self.generated)])
         rest = sum(widths[1:]) or widths[0]
-        for n, (label, value) in enumerate(self.facts, start=3):
+        for n, (name, value) in enumerate(self.facts, start=3):
             if isinstance(value, (date, datetime)):
-                set_row_height(ws, n, row_height([label], widths[:1], bold=True))
+                set_row_height(ws, n, row_height([name], widths[:1], bold=True))
                 value = date_cell(ws, st, value)
             else:
                 if value is not None and len(widths) > 2:
                     ws.merged_cells.add(f"B{n}:{get_column_letter(len(widths))}{n}")
-                set_row_height(ws, n, row_height([label, value], [widths[0], rest], bold=True))
+                set_row_height(ws, n, row_height([name, value], [widths[0], rest], bold=True))
                 value = text_cell(ws, st, value, st.wrap)
-            ws.append([text_cell(ws, st, label, st.bold), value])
+            ws.append([text_cell(ws, st, name, st.bold), value])
         ws.append([])
         set_row_height(ws, self.header_row, row_height(
             [c.header for c in self.columns], widths, bold=True))

@@ -44,12 +44,6 @@ SECURITY_HEADERS = (
     "x_content_type_options",
     "frame_protection",
 )
-SECURITY_HEADER_LABELS = {
-    "strict_transport_security": "Strict-Transport-Security",
-    "content_security_policy": "Content-Security-Policy",
-    "x_content_type_options": "X-Content-Type-Options",
-    "frame_protection": "X-Frame-Options or frame-ancestors",
-}
 _LANG = re.compile(rb"<html\b[^>]*?\slang\s*=\s*[\"']?[A-Za-z]", re.IGNORECASE)
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

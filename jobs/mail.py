@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, ngettext
 from sqlalchemy.orm import aliased
 
 from models import Department, Flag, Notification, User
 from tracker import rules
 from tracker.extensions import db
+from tracker.labels import label
 from tracker.operations.notifications import FLAG_EVENTS, in_words
 
 log = logging.getLogger(__name__)
@@ -150,15 +151,15 @@ def digest_contents(digests) -> dict:
 def _flag_entry(flag, department_name, department_code, base_url, event=None):
     from views.flags import subject_url
 
-    kind = gettext(rules.FLAG_KIND_LABELS.get(flag.kind, flag.kind))
-    label = (flag.details or {}).get("label")
+    kind = label("flag_kind", flag.kind)
+    name = (flag.details or {}).get("label")
     subject_path = subject_url(flag, department_code) or url_for("flags.show", flag_id=flag.id)
     return {
-        "subject": f"{kind}: {label}" if label else kind,
+        "subject": f"{kind}: {name}" if name else kind,
         "url": base_url + subject_path,
         "flag_url": base_url + url_for("flags.show", flag_id=flag.id),
-        "severity": gettext(rules.FLAG_SEVERITY_LABELS.get(flag.severity, "")),
-        "escalation": gettext(rules.ESCALATION_LABELS.get(flag.escalation, "")),
+        "severity": label("flag_severity", flag.severity),
+        "escalation": label("escalation", flag.escalation),
         "escalated": event == "flag_escalated",
         "level": flag.escalation,
         "department": department_name or "",
@@ -184,8 +185,8 @@ def build_message(user, items, today: date, contents=None) -> EmailMessage:
             if escalation:
                 args["escalation"] = escalation
             counts.append({
-                "kind": gettext(rules.FLAG_KIND_LABELS.get(kind, kind)),
-                "escalation": gettext(rules.ESCALATION_LABELS[escalation]) if escalation else "",
+                "kind": label("flag_kind", kind),
+                "escalation": label("escalation", escalation),
                 "count": count,
                 "url": base_url + url_for("flags.index", **args),
             })

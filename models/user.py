@@ -9,13 +9,6 @@ from models.base import enum, utcnow
 from tracker.extensions import db
 
 ROLES = ("secretary", "nic", "nodal", "viewer", "admin")
-ROLE_LABELS = {
-    "secretary": "Secretary",
-    "nic": "NIC officer",
-    "nodal": "Nodal officer",
-    "viewer": "Viewer",
-    "admin": "Administrator",
-}
 
 
 class User(UserMixin, db.Model):
@@ -66,10 +59,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
-
-    @property
-    def role_label(self):
-        return ROLE_LABELS[self.role]
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"

@@ -67,7 +67,7 @@ def test_secretary_dashboard_figures_and_tables(known, as_user):
 
     # 4 services
     figure = page.json_blocks["figure-services"]
-    assert trace(figure, "Integrated into the portal")["x"] == [1, 1]
+    assert trace(figure, "Integrated with the portal")["x"] == [1, 1]
     rows = texts(page.tables["table-services"])
     assert rows[-1] == ["All departments", "1", "1", "2", "4", "75.0", "50.0"]
 
@@ -214,7 +214,7 @@ def test_excel_download_writes_text_as_text(app, as_user):
     assert ws["A1"].value.startswith("PSGA-notified services")
     assert "@SUM(A1:A9)" in ws["A2"].value
     header = [c.value for c in ws[4]]
-    assert header[:4] == ["Department", "Offline", "Online (standalone)", "Integrated into the portal"]
+    assert header[:4] == ["Department", "Offline", "Online (standalone)", "Integrated with the portal"]
     name_cell = ws["A5"]
     assert name_cell.value == "@SUM(A1:A9)" and name_cell.data_type == "s"
     assert [c.value for c in ws[5]][1:5] == [0, 0, 1, 1]

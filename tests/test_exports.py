@@ -176,7 +176,7 @@ def test_department_status_counts_health_slippage_and_bottleneck_ages(app):
     assert (edu["Action plan"], edu["Milestones"], edu["Overdue"], edu["Done"]) == (
         "Approved", 2, 1, 1)
     assert (edu["Slipped milestones"], edu["Days slipped (total)"]) == (1, 10)
-    assert (edu["Open bottlenecks"], edu["Open 31–60 days"]) == (1, 1)
+    assert (edu["Open bottlenecks"], edu["Open bottlenecks, 31–60 days"]) == (1, 1)
     assert by_name["No plan yet"]["Action plan"] == "Missing"
 
 

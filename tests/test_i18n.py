@@ -221,14 +221,14 @@ def test_an_unknown_language_is_ignored_and_next_stays_on_this_site(app, client)
 def test_stored_codes_are_shown_in_the_readers_language(app):
     from flask_babel import force_locale
 
-    from tracker.i18n import label
+    from tracker.labels import label
 
     with app.test_request_context():
-        assert label("in_progress") == "In progress"
-        assert label("something_new") == "Something new"  # not in the catalogue: as words
+        assert label("milestone_status", "in_progress") == "In progress"
+        assert label("milestone_status", "something_new") == "Something new"  # unknown: as words
         with force_locale("hi"):
-            assert label("in_progress") == "प्रगति पर"
-            assert label("overdue") == "समय सीमा पार"
+            assert label("milestone_status", "in_progress") == "प्रगति पर"
+            assert label("health", "overdue") == "समय सीमा पार"
 
 
 def test_the_service_register_speaks_hindi(app, client, auth):

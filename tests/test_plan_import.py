@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from exports.plan_import import read_plan
@@ -31,8 +32,12 @@ FIELDS = ("code", "title", "description", "category", "owner", "start_date", "du
 
 
 def filled_template(rows, codes=(("health", "Health"),)):
-    """The real template, filled in as NIC would: rows of 11 values in template order."""
-    wb = load_workbook(io.BytesIO(plan_template_workbook(list(codes), AT)))
+    """The real template, filled in as NIC would: rows of 11 values in template order.
+    Made in English under ``force_locale``, which leaves no language behind in the test's
+    application context (Flask-Babel keeps the first one it works out there)."""
+    with force_locale("en"):
+        made = plan_template_workbook(list(codes), AT)
+    wb = load_workbook(io.BytesIO(made))
     ws = wb["Milestones"]
     for i, row in enumerate(rows, start=5):
         for j, value in enumerate(row, start=1):

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from models.bottleneck import SEVERITIES
 from models.service import DELIVERY_MODES
 from tracker import rules
+from tracker.labels import label as code_label
 from tracker.dashboard import CHART_HEALTHS
 
 
@@ -53,37 +54,6 @@ MODE_STYLE = {
     "integrated": ("#1b7837", ""),
 }
 FONT = {"family": "Noto Sans, system-ui, sans-serif", "size": 13, "color": "#1b1b1b"}
-
-
-def health_label(h):
-    return {
-        "overdue": _("Overdue"),
-        "at_risk": _("At risk"),
-        "on_track": _("On track"),
-        "done": _("Done"),
-        "dropped": _("Dropped"),
-    }[h]
-
-
-def severity_label(s):
-    return {"low": _("Low"), "medium": _("Medium"), "high": _("High"), "critical": _("Critical")}[s]
-
-
-def mode_label(m):
-    return {
-        "offline": _("Offline"),
-        "online_standalone": _("Online (standalone)"),
-        "integrated": _("Integrated into the portal"),
-    }[m]
-
-
-def bucket_label(b):
-    return {
-        "0-15": _("0–15 days"),
-        "16-30": _("16–30 days"),
-        "31-60": _("31–60 days"),
-        "60+": _("Over 60 days"),
-    }[b]
 
 
 @dataclass
@@ -191,7 +161,7 @@ def health_chart(ov, link) -> Chart:
         counts = [ov.stats[d.id].counts[h] if d.id in ov.stats else 0 for d in depts]
         traces.append(go.Bar(
             _validate=False,
-            name=health_label(h),
+            name=code_label("health", h),
             y=names,
             x=counts,
             orientation="h",
@@ -200,13 +170,13 @@ def health_chart(ov, link) -> Chart:
             textposition="inside",
             insidetextanchor="middle",
             customdata=[link(department=d.code, health=h) for d in depts],
-            hovertemplate="%{y}<br>" + health_label(h) + ": %{x}<extra></extra>",
+            hovertemplate="%{y}<br>" + code_label("health", h) + ": %{x}<extra></extra>",
         ))
     fig = go.Figure(_validate=False, data=traces, layout=_layout(title, _("Milestones"), _("Department"), _bar_height(len(depts)),
                 barmode="stack", yaxis={"autorange": "reversed", "type": "category"})
     )
-    headers = [_("Department")] + [health_label(h) for h in CHART_HEALTHS] + [
-        health_label("dropped"), _("Total")]
+    headers = [_("Department")] + [code_label("health", h) for h in CHART_HEALTHS] + [
+        code_label("health", "dropped"), _("Total")]
     rows = []
     empty = {h: 0 for h in rules.HEALTHS}
     for d in depts:
@@ -260,13 +230,13 @@ def timeline_chart(ov, link, dept_names, name="timeline", rows=None, total=None,
         colour, pattern = HEALTH_STYLE[h]
         traces.append(go.Bar(
             _validate=False,
-            name=_("Current due date") + f": {health_label(h)}",
+            name=_("Current due date") + f": {code_label('health', h)}",
             y=[labels[i] for i in idx],
             base=[starts[i].isoformat() for i in idx],
             x=[((rows[i].due_date - starts[i]) + day).days * ms_per_day for i in idx],
             orientation="h",
             marker=_marker(colour, pattern),
-            text=[health_label(h) for _i in idx],
+            text=[code_label("health", h) for _i in idx],
             textposition="inside",
             customdata=[links[i] for i in idx],
             hovertext=[rows[i].due_date.isoformat() for i in idx],
@@ -313,7 +283,7 @@ def timeline_chart(ov, link, dept_names, name="timeline", rows=None, total=None,
             Cell(r.due_date, text=_fmt(r.due_date)),
             Cell(r.slipped),
             Cell(r.percent_complete),
-            Cell(r.health, text=health_label(r.health)),
+            Cell(r.health, text=code_label("health", r.health)),
             Cell(getattr(r, "forecast", None), text=_fmt(getattr(r, "forecast", None))),
         ])
     note = _("Showing %(shown)d of %(total)d open milestones, earliest due first. The "
@@ -347,25 +317,25 @@ def bottleneck_chart(ov, link) -> Chart:
     title = _("Open bottlenecks by age and severity")
     b = ov.bottlenecks
     buckets = list(rules.AGE_BUCKETS)
-    labels = [bucket_label(x) for x in buckets]
+    labels = [code_label("age_bucket", x) for x in buckets]
     traces = []
     for s in reversed(SEVERITIES):
         colour, pattern = SEVERITY_STYLE[s]
         counts = [b.buckets[x][s] for x in buckets]
         traces.append(go.Bar(
             _validate=False,
-            name=severity_label(s),
+            name=code_label("severity", s),
             x=labels,
             y=counts,
             marker=_marker(colour, pattern),
             text=[str(n) if n else "" for n in counts],
             textposition="inside",
             customdata=[link(kind="bottlenecks", age=x, severity=s) for x in buckets],
-            hovertemplate="%{x}<br>" + severity_label(s) + ": %{y}<extra></extra>",
+            hovertemplate="%{x}<br>" + code_label("severity", s) + ": %{y}<extra></extra>",
         ))
     fig = go.Figure(_validate=False, data=traces, layout=_layout(title, _("Age (days open)"), _("Open bottlenecks"), 360,
                               barmode="stack"))
-    headers = [_("Age")] + [severity_label(s) for s in reversed(SEVERITIES)] + [_("Total")]
+    headers = [_("Age")] + [code_label("severity", s) for s in reversed(SEVERITIES)] + [_("Total")]
     rows = []
     for x, lab in zip(buckets, labels):
         row = [Cell(lab)]
@@ -406,7 +376,7 @@ def services_chart(ov, link) -> Chart:
         counts = [ov.services[d.id][mode] for d in depts]
         traces.append(go.Bar(
             _validate=False,
-            name=mode_label(mode),
+            name=code_label("delivery_mode", mode),
             y=names,
             x=counts,
             orientation="h",
@@ -414,12 +384,12 @@ def services_chart(ov, link) -> Chart:
             text=[str(n) if n else "" for n in counts],
             textposition="inside",
             customdata=[link(kind="services", department=d.code, mode=mode) for d in depts],
-            hovertemplate="%{y}<br>" + mode_label(mode) + ": %{x}<extra></extra>",
+            hovertemplate="%{y}<br>" + code_label("delivery_mode", mode) + ": %{x}<extra></extra>",
         ))
     fig = go.Figure(_validate=False, data=traces, layout=_layout(title, _("PSGA-notified services"), _("Department"), _bar_height(len(depts)),
                 barmode="stack", yaxis={"autorange": "reversed", "type": "category"})
     )
-    headers = [_("Department")] + [mode_label(m) for m in DELIVERY_MODES] + [
+    headers = [_("Department")] + [code_label("delivery_mode", m) for m in DELIVERY_MODES] + [
         _("Notified"), _("Online (%)"), _("Integrated (%)")]
     rows = []
     for d in depts:

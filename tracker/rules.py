@@ -16,43 +16,11 @@ from models import ActionItem, ActionPlan, Bottleneck, Department, DigitalAsset,
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES
 from models.milestone import CLOSED_STATUSES
 from tracker.clock import local_midnight_utc
-from tracker.i18n import N_
 from tracker.settings import Thresholds
 
 SEVERE = ("high", "critical")
 HEALTHS = ("overdue", "at_risk", "on_track", "done", "dropped")
-# Words for the codes, marked for the catalogue (``N_``) and translated where shown.
-HEALTH_LABELS = {
-    "overdue": N_("Overdue"),
-    "at_risk": N_("At risk"),
-    "on_track": N_("On track"),
-    "done": N_("Done"),
-    "dropped": N_("Dropped"),
-}
-FLAG_KIND_LABELS = {
-    "milestone_overdue": N_("Milestone overdue"),
-    "milestone_at_risk": N_("Milestone at risk"),
-    "milestone_stale": N_("Milestone not updated"),
-    "bottleneck_past_sla": N_("Bottleneck past its SLA"),
-    "action_item_overdue": N_("Action item overdue"),
-    "certificate_expiring": N_("Security audit certificate expiring"),
-    "certificate_expired": N_("Security audit certificate expired"),
-    "website_stale": N_("Website not updated"),
-    "website_down": N_("Website down"),
-    "website_no_https": N_("Website without HTTPS"),
-    "no_submitted_plan": N_("No action plan submitted"),
-    "predecessor_at_risk": N_("At risk from its predecessor"),
-    "forecast_to_slip": N_("Forecast to slip"),
-}
-FLAG_SEVERITY_LABELS = {"info": N_("Information"), "warning": N_("Warning"), "critical": N_("Critical")}
-ESCALATION_LABELS = {"department": N_("Nodal officer"), "nic": N_("NIC"), "secretary": N_("Secretary")}
 AGE_BUCKETS = ("0-15", "16-30", "31-60", "60+")
-AGE_BUCKET_LABELS = {
-    "0-15": N_("0–15 days"),
-    "16-30": N_("16–30 days"),
-    "31-60": N_("31–60 days"),
-    "60+": N_("Over 60 days"),
-}
 _AGE_BUCKET_UPPER = (("0-15", 15), ("16-30", 30), ("31-60", 60))
 
 

@@ -1,10 +1,11 @@
-"""Template globals and filters: dates shown DD-MM-YYYY, permission checks, labels."""
+"""Template globals and filters: dates shown DD-MM-YYYY, permission checks, labels
+(``tracker.labels``)."""
 from datetime import date, datetime
 
 from flask_babel import get_locale
 from flask_login import current_user
 
-from tracker import i18n, permissions, rules
+from tracker import labels, permissions
 from tracker.clock import local_date
 
 
@@ -28,18 +29,10 @@ def format_datetime(value):
     return local.strftime("%d-%m-%Y %H:%M")
 
 
-label = i18n.label  # a stored code as words, in the reader's language
-
-
 def init_app(app):
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["label"] = label
-    # The words of the rules, in the reader's language (lazy: translated when rendered).
-    app.jinja_env.globals["HEALTH_LABELS"] = {
-        code: i18n.LABELS.get(code, words) for code, words in rules.HEALTH_LABELS.items()
-    }
-    app.jinja_env.globals["ROLE_LABELS"] = i18n.ROLE_LABELS
+    labels.init_app(app)
 
     @app.context_processor
     def inject():

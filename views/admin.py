@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from models import Department, User
 from models.user import ROLES
 from tracker.extensions import db
-from tracker.i18n import label
+from tracker.labels import label
 from tracker.operations import admin as ops
 from tracker.permissions import require
 from tracker.settings import EDITABLE, from_config, thresholds
@@ -53,7 +53,7 @@ def _departments():
 
 def _user_form(formdata=None, **kw):
     form = UserForm(formdata=formdata, **kw)
-    form.role.choices = opts([(r, label(r)) for r in ROLES])
+    form.role.choices = opts([(r, label("role", r)) for r in ROLES])
     form.department.choices = opts([("", _("None"))] + [(d.code, d.name) for d in _departments()])
     return form
 
@@ -116,7 +116,7 @@ def new_user():
                                    department=_department(form.department.data),
                                    password=form.password.data)
         flash(_("%(name)s can now sign in as %(role)s with the temporary password you set.",
-                name=user.name, role=label(user.role)), "success")
+                name=user.name, role=label("role", user.role)), "success")
         return redirect(url_for("admin.users"), 303)
     return page()
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, joinedload
 from models import AuditLog, User
 from tracker.clock import local_midnight_utc
 from tracker.extensions import db
-from tracker.i18n import label
+from tracker.labels import field_value, label
 from tracker.permissions import require
 from views.list_export import ListColumn, export_format, export_list
 from views.sorting import Sort, column
@@ -41,7 +41,7 @@ def index():
                                                        for u in users])
     entities = db.session.execute(
         sa.select(AuditLog.entity).distinct().order_by(AuditLog.entity)).scalars().all()
-    form.entity.choices = opts([("", _("Any"))] + [(e, label(e)) for e in entities])
+    form.entity.choices = opts([("", _("Any"))] + [(e, label("entity", e)) for e in entities])
     form.validate()
 
     q = sa.select(AuditLog)
@@ -62,9 +62,9 @@ def index():
         columns = [
             ListColumn(_("When"), lambda r: local_naive(r[0].at), "datetime", 16),
             ListColumn(_("Who"), lambda r: r[1] or _("The system"), width=24),
-            ListColumn(_("Action"), lambda r: label(r[0].action), width=18),
-            ListColumn(_("Record"), lambda r: label(r[0].entity), width=16),
-            ListColumn(_("Changes"), lambda r: change_words(r[0].changes), "wrap", 60),
+            ListColumn(_("Action"), lambda r: label("audit_action", r[0].action), width=18),
+            ListColumn(_("Record"), lambda r: label("entity", r[0].entity), width=16),
+            ListColumn(_("Changes"), lambda r: change_words(r[0].changes, r[0].entity), "wrap", 60),
             ListColumn(_("From address"), lambda r: r[0].remote_addr, width=16),
         ]
         rows = (q.add_columns(User.name).outerjoin(User, User.id == AuditLog.user_id)
@@ -97,21 +97,21 @@ def local_naive(at):
     return at.replace(tzinfo=timezone.utc).astimezone(clock.zone()).replace(tzinfo=None) if at else None
 
 
-def change_words(changes):
+def change_words(changes, entity=None):
     """'Status: Not started → In progress; …' from an audit entry's changes."""
     if not isinstance(changes, dict):
         return None
     parts = []
     for field, value in changes.items():
-        name = field.replace("_", " ").capitalize()
+        name = label("field", field)
         if isinstance(value, list) and len(value) == 2:
-            parts.append(f"{name}: {_word(value[0])} → {_word(value[1])}")
+            parts.append(f"{name}: {_word(entity, field, value[0])} → {_word(entity, field, value[1])}")
         else:
-            parts.append(f"{name}: {_word(value)}")
+            parts.append(f"{name}: {_word(entity, field, value)}")
     return "; ".join(parts) or None
 
 
-def _word(value):
+def _word(entity, field, value):
     import re as _re
 
     if value is None or value == "":
@@ -120,4 +120,4 @@ def _word(value):
     iso = _re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
     if iso:
         return f"{iso.group(3)}-{iso.group(2)}-{iso.group(1)}"
-    return str(label(text)) if _re.fullmatch(r"[a-z_]+", text) else text
+    return str(field_value(entity, field, value))

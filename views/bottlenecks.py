@@ -11,7 +11,7 @@ from models.bottleneck import BOTTLENECK_STATUSES, OPEN_BOTTLENECK_STATUSES
 from models.milestone import CLOSED_STATUSES
 from tracker import clock, rules
 from tracker.extensions import db
-from tracker.i18n import label
+from tracker.labels import label
 from tracker.operations import bottlenecks as ops
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
@@ -124,7 +124,7 @@ def index():
     return render_template(
         "bottlenecks/index.html", form=form, rows=rows, total=total, page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), args=args, today=today,
-        AGE_BUCKET_LABELS=rules.AGE_BUCKET_LABELS, sort=sort,
+        sort=sort,
     )
 
 
@@ -134,9 +134,9 @@ def export_columns():
         ListColumn(_("Department"), lambda r: r[2], width=28),
         ListColumn(_("Milestone"), lambda r: r[3], width=12),
         ListColumn(_("Bottleneck"), lambda r: r[0].title, "wrap", 40),
-        ListColumn(_("Category"), lambda r: label(r[0].category), width=16),
-        ListColumn(_("Severity"), lambda r: label(r[0].severity), width=10),
-        ListColumn(_("Status"), lambda r: label(r[0].status), width=11),
+        ListColumn(_("Category"), lambda r: label("bottleneck_category", r[0].category), width=16),
+        ListColumn(_("Severity"), lambda r: label("severity", r[0].severity), width=10),
+        ListColumn(_("Status"), lambda r: label("bottleneck_status", r[0].status), width=11),
         ListColumn(_("Raised on"), lambda r: r[0].raised_on, "date", 11),
         ListColumn(_("Age (days)"), lambda r: r[4], "number", 9),
         ListColumn(_("Past time limit"), lambda r: _("Yes") if r[6] else _("No"), width=9),
@@ -155,7 +155,7 @@ def render_show(bottleneck, *, escalate_form=None, resolve_form=None, evidence_f
     age = rules.bottleneck_age_days(bottleneck, today)
     return render_template(
         "bottlenecks/show.html", bottleneck=bottleneck, age=age,
-        age_bucket=_(rules.AGE_BUCKET_LABELS[rules.age_bucket(age)]),
+        age_bucket=label("age_bucket", rules.age_bucket(age)),
         past_sla=rules.is_past_sla(bottleneck, today, t), sla_days=t.sla_days(bottleneck.severity),
         escalate_form=escalate_form, resolve_form=resolve_form,
         general_errors=list(general_errors), today=today,

@@ -20,7 +20,7 @@ from models.service import DELIVERY_MODES
 from tracker import assets, charts, clock, rules
 from tracker import dashboard as dash
 from tracker.extensions import db
-from tracker.i18n import label
+from tracker.labels import label
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 from views.downloads import csv_response, dated, xlsx_response
@@ -65,7 +65,7 @@ def _filter_form(departments):
         (d.code, d.name) for d in departments
     ]
     form.category.choices = [("", str(_l("All categories")))] + [
-        (c, label(c)) for c in MILESTONE_CATEGORIES
+        (c, label("milestone_category", c)) for c in MILESTONE_CATEGORIES
     ]
     form.period.choices = [(value, str(_l(words))) for value, words in dash.PERIODS]
     return form
@@ -126,7 +126,7 @@ def _linker(filters, endpoint="dashboard.records"):
 def _describe(filters):
     parts = [filters.department.name if filters.department else str(_l("All departments"))]
     if filters.category:
-        parts.append(label(filters.category))
+        parts.append(label("milestone_category", filters.category))
     if filters.start or filters.end:
         parts.append(
             "{} – {}".format(
@@ -259,7 +259,7 @@ def _milestone_query(filters, today, t):
     labels = []
     if health:
         conds.append(rules.health_filter_sql(health, today, t))
-        labels.append(charts.health_label(health))
+        labels.append(label("health", health))
     if milestone_id is not None:
         conds.append(Milestone.id == milestone_id)
     if planned:
@@ -292,12 +292,12 @@ def _milestone_query(filters, today, t):
         "upcoming": (rules.due_soon_sql(today, dash.DUE_SOON_DAYS),
                      _l("due in the next %(days)s days", days=dash.DUE_SOON_DAYS)),
     }
-    for name, (condition, label) in flags.items():
+    for name, (condition, words) in flags.items():
         if request.args.get(name):
             if request.args[name] != "1":
                 abort(400)
             conds.append(condition)
-            labels.append(str(label))
+            labels.append(str(words))
     query = (
         sa.select(
             Milestone, Department.name, Department.code,
@@ -359,10 +359,10 @@ def _bottleneck_query(filters, today):
     labels = [str(_l("open"))]
     if severity:
         conds.append(Bottleneck.severity == severity)
-        labels.append(charts.severity_label(severity))
+        labels.append(label("severity", severity))
     if ages:
         conds.append(rules.age_bucket_sql(today).in_(ages))
-        labels.append(", ".join(charts.bucket_label(a) for a in ages))
+        labels.append(", ".join(label("age_bucket", a) for a in ages))
     query = (
         sa.select(Bottleneck, Department.name, Department.code,
                   rules.bottleneck_age_sql(today).label("age"),
@@ -383,7 +383,7 @@ def _service_query(filters):
     labels = [str(_l("PSGA-notified"))]
     if modes:
         conds.append(Service.delivery_mode.in_(modes))
-        labels.append(", ".join(charts.mode_label(m) for m in modes))
+        labels.append(", ".join(label("delivery_mode", m) for m in modes))
     query = (
         sa.select(Service, Department.name, Department.code)
         .join(Department, Department.id == Service.department_id)
@@ -470,6 +470,7 @@ def records():
         "dashboard/records.html", kind=kind, rows=rows, total=total, page=page, pages=pages,
         page_url=page_url, labels=labels, description=_describe(filters), back=back,
         today=today, first=(page - 1) * PAGE_SIZE + 1, sort=sort,
+        certificate_days=t.certificate_warning_days,
     )
 
 
@@ -479,20 +480,20 @@ RECORD_COLUMNS = {
         ListColumn(_("Code"), lambda r: r[0].code, width=10),
         ListColumn(_("Milestone"), lambda r: r[0].title, "wrap", 36),
         ListColumn(_("Department"), lambda r: r[1], width=24),
-        ListColumn(_("Category"), lambda r: label(r[0].category), width=16),
-        ListColumn(_("Status"), lambda r: label(r[0].status), width=12),
+        ListColumn(_("Category"), lambda r: label("milestone_category", r[0].category), width=16),
+        ListColumn(_("Status"), lambda r: label("milestone_status", r[0].status), width=12),
         ListColumn(_("Done (%)"), lambda r: r[0].percent_complete, "number", 8),
         ListColumn(_("Baseline due"), lambda r: r[0].baseline_due, "date", 11),
         ListColumn(_("Due"), lambda r: r[0].due_date, "date", 11),
         ListColumn(_("Days slipped"), lambda r: r[4], "number", 8),
-        ListColumn(_("Health"), lambda r: label(r[3]), width=10),
+        ListColumn(_("Health"), lambda r: label("health", r[3]), width=10),
     ],
     "bottlenecks": lambda: [
         ListColumn(_("Bottleneck"), lambda r: r[0].title, "wrap", 36),
         ListColumn(_("Department"), lambda r: r[1], width=24),
-        ListColumn(_("Category"), lambda r: label(r[0].category), width=16),
-        ListColumn(_("Severity"), lambda r: label(r[0].severity), width=10),
-        ListColumn(_("Status"), lambda r: label(r[0].status), width=11),
+        ListColumn(_("Category"), lambda r: label("bottleneck_category", r[0].category), width=16),
+        ListColumn(_("Severity"), lambda r: label("severity", r[0].severity), width=10),
+        ListColumn(_("Status"), lambda r: label("bottleneck_status", r[0].status), width=11),
         ListColumn(_("Raised"), lambda r: r[0].raised_on, "date", 11),
         ListColumn(_("Age (days)"), lambda r: r[3], "number", 8),
         ListColumn(_("Past SLA"), lambda r: _("Yes") if r[4] else _("No"), width=8),
@@ -501,7 +502,7 @@ RECORD_COLUMNS = {
     "services": lambda: [
         ListColumn(_("Service"), lambda r: r[0].name, "wrap", 36),
         ListColumn(_("Department"), lambda r: r[1], width=24),
-        ListColumn(_("Delivery"), lambda r: label(r[0].delivery_mode), width=18),
+        ListColumn(_("Delivery"), lambda r: label("delivery_mode", r[0].delivery_mode), width=18),
         ListColumn(_("PSGA time limit (days)"), lambda r: r[0].time_limit_days, "number", 10),
         ListColumn(_("Target date"), lambda r: r[0].target_date, "date", 11),
     ],
@@ -510,6 +511,7 @@ RECORD_COLUMNS = {
         ListColumn(_("Department"), lambda r: r[1], width=24),
         ListColumn(_("Address"), lambda r: r[0].url, width=34),
         ListColumn(_("Security audit valid until"), lambda r: r[0].audit_valid_until, "date", 12),
-        ListColumn(_("Certificate"), lambda r: label(r[3]), width=12),
+        ListColumn(_("Certificate"), lambda r: label(
+            "website_certificate", r[3], days=thresholds().certificate_warning_days), width=12),
     ],
 }

@@ -13,8 +13,8 @@ from wtforms import Form, SelectField
 
 from models import Department, Flag
 from models.flag import ESCALATION_LEVELS, FLAG_KINDS, FLAG_SEVERITIES
-from tracker import rules
 from tracker.extensions import db
+from tracker.labels import label
 from tracker.permissions import authorize, visible_department_ids
 from views.list_export import ListColumn, export_format, export_list
 from views.sorting import Sort, column
@@ -58,13 +58,13 @@ class FlagFilterForm(Form):
             (d.code, d.name) for d in departments
         ]
         self.kind.choices = [("", _("All kinds"))] + [
-            (k, _(rules.FLAG_KIND_LABELS[k])) for k in FLAG_KINDS
+            (k, label("flag_kind", k)) for k in FLAG_KINDS
         ]
         self.severity.choices = [("", _("All severities"))] + [
-            (s, _(rules.FLAG_SEVERITY_LABELS[s])) for s in FLAG_SEVERITIES
+            (s, label("flag_severity", s)) for s in FLAG_SEVERITIES
         ]
         self.escalation.choices = [("", _("Anyone"))] + [
-            (e, _(rules.ESCALATION_LABELS[e])) for e in ESCALATION_LEVELS
+            (e, label("escalation", e)) for e in ESCALATION_LEVELS
         ]
         self.status.choices = [("open", _("Open")), ("cleared", _("Cleared")),
                                ("all", _("Open and cleared"))]
@@ -93,10 +93,8 @@ def subject_name(flag):
     """The flag's subject as people know it: "FISH-08 · Online fishing licence", a
     bottleneck's title, an action item's text, a website's or department's name (stored
     with the flag when the scan raised it). The kind of flag when nothing was stored."""
-    label = (flag.details or {}).get("label") if isinstance(flag.details, dict) else None
-    if label:
-        return label
-    return _(rules.FLAG_KIND_LABELS.get(flag.kind, flag.kind))
+    stored = (flag.details or {}).get("label") if isinstance(flag.details, dict) else None
+    return stored or label("flag_kind", flag.kind)
 
 
 def flag_subject(flag, department_code=None, external=False):
@@ -153,14 +151,14 @@ def index():
     fmt = export_format()
     if fmt:
         columns = [
-            ListColumn(_("Flag"), lambda r: _(rules.FLAG_KIND_LABELS.get(r[0].kind, r[0].kind)),
+            ListColumn(_("Flag"), lambda r: label("flag_kind", r[0].kind),
                        width=24),
             ListColumn(_("About"), lambda r: flag_subject(r[0], r[1])[0], "wrap", 40),
             ListColumn(_("Department"), lambda r: r[2], width=26),
-            ListColumn(_("Severity"), lambda r: _(rules.FLAG_SEVERITY_LABELS[r[0].severity]),
+            ListColumn(_("Severity"), lambda r: label("flag_severity", r[0].severity),
                        width=10),
             ListColumn(_("Escalated to"),
-                       lambda r: _(rules.ESCALATION_LABELS.get(r[0].escalation, r[0].escalation)),
+                       lambda r: label("escalation", r[0].escalation),
                        width=12),
             ListColumn(_("Raised"), lambda r: r[0].raised_at, "date", 11),
             ListColumn(_("Cleared"), lambda r: r[0].cleared_at, "date", 11),
@@ -212,7 +210,7 @@ DETAIL_FACTS = (
     ("due_date", _l("Due date"), "date"),
     ("predecessor", _l("Waits for"), "text"),
     ("forecast", _l("Forecast finish"), "date"),
-    ("severity", _l("Severity of the bottleneck"), "label"),
+    ("severity", _l("Severity of the bottleneck"), "severity"),
     ("raised_on", _l("Raised on"), "date"),
     ("valid_until", _l("Certificate valid until"), "date"),
     ("last_content_update", _l("Content last updated"), "date"),
@@ -225,7 +223,6 @@ def detail_facts(flag):
     DD-MM-YYYY dates."""
     from datetime import date
 
-    from tracker.i18n import label
     from tracker.templating import format_date
 
     details = flag.details if isinstance(flag.details, dict) else {}
@@ -240,8 +237,8 @@ def detail_facts(flag):
                 text = format_date(date.fromisoformat(str(value)[:10]))
             except ValueError:
                 text = str(value)
-        elif kind == "label":
-            text = label(value)
+        elif kind == "severity":
+            text = label("severity", value)
         else:
             text = str(value)
             href = text if text.startswith(("https://", "http://")) else None
@@ -279,12 +276,3 @@ def department_flags(department, limit=DEPARTMENT_FLAGS_SHOWN):
     ).scalars().all()
     return ([(kind, int(n)) for kind, n in counts], sum(int(n) for _k, n in counts),
             [(f, *flag_subject(f, department.code)) for f in worst])
-
-
-@bp.record_once
-def flag_labels(state):
-    state.app.jinja_env.globals.update(
-        FLAG_KIND_LABELS=rules.FLAG_KIND_LABELS,
-        FLAG_SEVERITY_LABELS=rules.FLAG_SEVERITY_LABELS,
-        ESCALATION_LABELS=rules.ESCALATION_LABELS,
-    )

@@ -2,7 +2,6 @@
 them (host and process), when, how they ended and what they did. Read only."""
 import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from jobs.locks import describe_holder
@@ -14,12 +13,6 @@ from tracker.permissions import require
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 SHOWN = 100
-OUTCOME_LABELS = {
-    "running": _l("Running"),
-    "ok": _l("Done"),
-    "failed": _l("Failed"),
-    "abandoned": _l("Abandoned: its process stopped"),
-}
 OUTCOME_STATES = {"running": "expiring", "ok": "ok", "failed": "down", "abandoned": "down"}
 
 
@@ -34,7 +27,7 @@ def index():
     jobs = {job.id: job.description for job in JOBS}
     return render_template(
         "jobs/index.html", runs=runs, total=total, shown=len(runs), jobs=jobs,
-        outcome_labels=OUTCOME_LABELS, outcome_states=OUTCOME_STATES,
+        outcome_states=OUTCOME_STATES,
         describe_holder=describe_holder, format_summary=format_summary,
         history_days=current_app.config["JOB_RUN_HISTORY_DAYS"],
     )

@@ -17,9 +17,8 @@ from models import ActionItem, AgendaItem, Department, ReviewMeeting
 from models.meeting import ACTION_ITEM_STATUSES
 from tracker import clock
 from tracker.extensions import db
-from tracker.i18n import label
 from views.list_export import ListColumn, export_format, export_list
-from tracker.i18n import lazy_label
+from tracker.labels import label, lazy_label
 from tracker.operations import meetings as ops
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
@@ -65,7 +64,7 @@ class AmendmentForm(FlaskForm):
 
 
 class ActionItemForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[SelectChoice(s, lazy_label(s))
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, lazy_label("action_item_status", s))
                                             for s in ACTION_ITEM_STATUSES])
     closing_note = TextAreaField(_l("Action taken (closing note)"), validators=[Optional(), Length(max=5000)])
     version = HiddenField()
@@ -584,8 +583,8 @@ def action_items():
             ListColumn(_("Responsible officer"), lambda r: r.item.responsible_officer or None,
                        width=22),
             ListColumn(_("Due"), lambda r: r.item.due_date, "date", 11),
-            ListColumn(_("Status at last meeting"), lambda r: label(r.status_then), width=12),
-            ListColumn(_("Status now"), lambda r: label(r.status_now), width=12),
+            ListColumn(_("Status at last meeting"), lambda r: label("action_item_status", r.status_then), width=12),
+            ListColumn(_("Status now"), lambda r: label("action_item_status", r.status_now), width=12),
             ListColumn(_("Days overdue"), lambda r: r.days_overdue, "number", 9),
             ListColumn(_("Closing note"), lambda r: r.item.closing_note, "wrap", 34),
         ]

@@ -9,7 +9,6 @@ with what is saved now beside what the user typed.
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import Department
@@ -22,16 +21,6 @@ from views.workflow_forms import opts
 CONFLICT_MESSAGE = N_("Someone else changed this record after you opened it.")
 CONFLICT_ON_DELETE = N_("Someone else changed this record after you opened it. Look at it again "
                         "before removing it.")
-
-
-def lazy_choices(labels):
-    """Options of a select from ``{code: words}`` marked with ``N_``, shown translated."""
-    return opts((code, _l(words)) for code, words in labels.items())
-
-
-def translated(labels):
-    """``{code: words}`` marked with ``N_``, in the reader's language."""
-    return {code: _(words) for code, words in labels.items()}
 
 
 def department_choices(action):

@@ -16,25 +16,24 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
                      StringField, SubmitField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from exports.labels import MODE_LABELS
 from views.list_export import ListColumn, export_format, export_list
 from models import Department, Milestone, Service
 from models.milestone import CLOSED_STATUSES
 from tracker import clock, reports
 from tracker.extensions import db
 from tracker.i18n import N_
+from tracker.labels import choices, label
 from tracker.operations import services as service_ops
 from exports.upload_safety import UploadRefused, check_xlsx, limits_from_config
 from tracker.permissions import authorize, visible_department_ids
-from views.registers import (Register, can_add, department_choices, department_filter,
-                             lazy_choices, translated)
+from views.registers import Register, can_add, department_choices, department_filter
 from views.downloads import dated, generated_at, xlsx_response
 from views.unit_of_work import dry_run, refuse, unit_of_work
 from views.workflow_forms import opts
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
-MODE_CHOICES = lazy_choices(MODE_LABELS)
+MODE_CHOICES = opts(choices("delivery_mode"))
 
 
 class ServiceForm(FlaskForm):
@@ -108,9 +107,6 @@ class ServiceRegister(Register):
     def operation_args(self, form):
         return {"milestone_code": form.milestone.data}
 
-    def context(self):
-        return {"modes": translated(MODE_LABELS)}
-
 
 REGISTER = ServiceRegister()
 
@@ -145,7 +141,6 @@ def index():
     rows = register_rows(scope, code)
     fmt = export_format()
     if fmt:
-        modes = translated(MODE_LABELS)
         columns = [
             ListColumn(_("Department"), lambda r: r[2], width=26),
             ListColumn(_("Service"), lambda r: r[0].name, "wrap", 34),
@@ -154,7 +149,8 @@ def index():
             ListColumn(_("Time limit (days)"), lambda r: r[0].time_limit_days, "number", 10),
             ListColumn(_("Designated officer"), lambda r: r[0].designated_officer or None,
                        width=24),
-            ListColumn(_("Delivery mode"), lambda r: modes[r[0].delivery_mode], width=20),
+            ListColumn(_("Delivery mode"), lambda r: label("delivery_mode", r[0].delivery_mode),
+                       width=20),
             ListColumn(_("Web address"), lambda r: r[0].url, width=30),
             ListColumn(_("Target date"), lambda r: r[0].target_date, "date", 11),
             ListColumn(_("Milestone"), lambda r: r[3], width=12),
@@ -162,7 +158,7 @@ def index():
         return export_list(fmt, "services", _("Services"), None, columns, rows)
     departments = department_choices("read") if scope is None else []
     return render_template("services/index.html", rows=rows, departments=departments,
-                           selected=code, modes=translated(MODE_LABELS),
+                           selected=code,
                            can_add=can_add("edit_service"))
 
 

@@ -10,19 +10,19 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from exports import labels
-from jobs.health_check import SECURITY_HEADER_LABELS, SECURITY_HEADERS
+from jobs.health_check import SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
 from views.downloads import dated, generated_at, xlsx_response
 from views.list_export import ListColumn, export_format, export_list
 from tracker.i18n import N_
+from tracker.labels import choices, label, website_state, website_state_days
 from tracker.operations import websites as website_ops
 from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
-from views.registers import (Register, can_add, department_choices, department_filter, lazy_choices,
-                             translated)
+from views.registers import Register, can_add, department_choices, department_filter
+from views.workflow_forms import opts
 
 bp = Blueprint("websites", __name__, url_prefix="/websites")
 
@@ -32,9 +32,9 @@ HISTORY_LENGTH = 30
 class AssetForm(FlaskForm):
     department = SelectField(_l("Department"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=lazy_choices(labels.KIND_LABELS))
+    kind = SelectField(_l("Kind"), choices=opts(choices("asset_kind")))
     url = StringField(_l("Web address"), validators=[DataRequired(), Length(max=500)])
-    hosted_by = SelectField(_l("Hosted by"), choices=lazy_choices(labels.HOST_LABELS))
+    hosted_by = SelectField(_l("Hosted by"), choices=opts(choices("host")))
     last_content_update = DateField(_l("Last content update"), validators=[Optional()])
     audit_valid_until = DateField(_l("Security-audit certificate valid until"),
                                   validators=[Optional()])
@@ -92,9 +92,7 @@ def _asset_states(asset, today, t):
 
 def _template_globals(t):
     return {
-        "state_label": lambda column, state: labels.state_label(column, state, t, _),
-        "kinds": translated(labels.KIND_LABELS),
-        "hosts": translated(labels.HOST_LABELS),
+        "state_days": website_state_days(t),
     }
 
 
@@ -136,15 +134,13 @@ def index():
         rows = [r for r in rows if any(s != "ok" for s in r[2].values())]
     fmt = export_format()
     if fmt:
-        words = _template_globals(t)
-        state = words["state_label"]
         columns = [
             ListColumn(_("Department"), lambda r: r[1], width=26),
             ListColumn(_("Name"), lambda r: r[0].name, "wrap", 30),
-            ListColumn(_("Kind"), lambda r: words["kinds"][r[0].kind], width=14),
+            ListColumn(_("Kind"), lambda r: label("asset_kind", r[0].kind), width=14),
             ListColumn(_("Address"), lambda r: r[0].url, width=34),
-            ListColumn(_("Hosted by"), lambda r: words["hosts"][r[0].hosted_by], width=12),
-            *(ListColumn(heading, lambda r, k=key: state(k, r[2][k]), width=16)
+            ListColumn(_("Hosted by"), lambda r: label("host", r[0].hosted_by), width=12),
+            *(ListColumn(heading, lambda r, k=key: website_state(k, r[2][k], t), width=16)
               for key, heading in (("content", _("Content")), ("certificate", _("Security audit")),
                                    ("accessibility", _("Accessibility audit")),
                                    ("https", _("HTTPS")), ("portal", _("Portal")),
@@ -173,7 +169,7 @@ def show(asset_id):
     return render_template(
         "websites/show.html", asset=asset, states=_asset_states(asset, today, t),
         latest=history[0] if history else None, history=history, today=today,
-        header_names=SECURITY_HEADERS, header_labels=SECURITY_HEADER_LABELS,
+        header_names=SECURITY_HEADERS,
         down=rules.website_is_down(history), **_template_globals(t),
     )
 

@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from models.bottleneck import BOTTLENECK_CATEGORIES, BOTTLENECK_STATUSES, SEVERITIES
 from models.milestone import MILESTONE_CATEGORIES, MILESTONE_STATUSES, REVISION_REASONS
-from tracker.rules import AGE_BUCKET_LABELS, AGE_BUCKETS
-from tracker.i18n import lazy_label
+from tracker.labels import lazy_label
+from tracker.rules import AGE_BUCKETS
 
 
 def opts(pairs):
@@ -25,8 +25,9 @@ def opts(pairs):
     return [SelectChoice(value, text) for value, text in pairs]
 
 
-def choices(values, blank=None):
-    result = [(v, lazy_label(v)) for v in values]
+def choices(kind, values, blank=None):
+    """Options of a select: each code of ``values`` with its words (``tracker.labels``)."""
+    result = [(v, lazy_label(kind, v)) for v in values]
     return opts(([("", blank)] if blank is not None else []) + result)
 
 
@@ -50,7 +51,7 @@ def optional_int(value):
 
 class MilestoneUpdateForm(FlaskForm):
     version = HiddenField(validators=[DataRequired()])
-    status = SelectField(_l("Status"), choices=choices(MILESTONE_STATUSES))
+    status = SelectField(_l("Status"), choices=choices("milestone_status", MILESTONE_STATUSES))
     percent_complete = IntegerField(
         _l("Percent complete"),
         validators=[InputRequired(_l("Enter a whole number from 0 to 100.")),
@@ -58,7 +59,7 @@ class MilestoneUpdateForm(FlaskForm):
     completed_on = DateField(_l("Completed on"), validators=[Optional()])
     due_date = DateField(_l("Due date"), validators=[Optional()])
     reason = SelectField(_l("Reason for moving the due date"),
-                         choices=choices(REVISION_REASONS, blank=_l("(due date unchanged)")),
+                         choices=choices("revision_reason", REVISION_REASONS, blank=_l("(due date unchanged)")),
                          default="")
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
     # Checked by content in tracker/attachments.py, not here.
@@ -72,7 +73,7 @@ class MilestoneForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    category = SelectField(_l("Category"), choices=choices(MILESTONE_CATEGORIES))
+    category = SelectField(_l("Category"), choices=choices("milestone_category", MILESTONE_CATEGORIES))
     owner = StringField(_l("Owner"), validators=[Length(max=200)])
     start_date = DateField(_l("Start date"), validators=[Optional()])
     due_date = DateField(_l("Due date"), validators=[InputRequired(_l("Enter the due date."))])
@@ -94,8 +95,8 @@ class ReviewForm(FlaskForm):
 class BottleneckForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    category = SelectField(_l("Category"), choices=choices(BOTTLENECK_CATEGORIES))
-    severity = SelectField(_l("Severity"), choices=choices(SEVERITIES), default="medium")
+    category = SelectField(_l("Category"), choices=choices("bottleneck_category", BOTTLENECK_CATEGORIES))
+    severity = SelectField(_l("Severity"), choices=choices("severity", SEVERITIES), default="medium")
     action_by = StringField(_l("Who must act"), validators=[Length(max=200)])
     target_date = DateField(_l("Target date"), validators=[Optional()])
     milestone_id = SelectField(_l("Milestone"), coerce=optional_int)
@@ -116,15 +117,15 @@ class BottleneckFilterForm(FlaskForm):
         csrf = False
 
     department = SelectField(_l("Department"), validate_choice=False)
-    severity = SelectField(_l("Severity"), choices=choices(SEVERITIES, blank=_l("Any")),
+    severity = SelectField(_l("Severity"), choices=choices("severity", SEVERITIES, blank=_l("Any")),
                            validate_choice=False)
-    category = SelectField(_l("Category"), choices=choices(BOTTLENECK_CATEGORIES, blank=_l("Any")),
+    category = SelectField(_l("Category"), choices=choices("bottleneck_category", BOTTLENECK_CATEGORIES, blank=_l("Any")),
                            validate_choice=False)
     # Open ones (open or escalated) unless asked otherwise: the list people work from.
     status = SelectField(
         _l("Status"),
         choices=opts([("unresolved", _l("Open or escalated")), ("all", _l("Any"))])
-        + choices(BOTTLENECK_STATUSES),
+        + choices("bottleneck_status", BOTTLENECK_STATUSES),
         default="unresolved", validate_choice=False)
     sla = SelectField(
         _l("Time limit"),
@@ -132,7 +133,7 @@ class BottleneckFilterForm(FlaskForm):
                       ("within", _l("Within its time limit"))]),
         validate_choice=False)
     age = SelectField(_l("Age"),
-                      choices=opts([("", _l("Any"))] + [(b, _l(AGE_BUCKET_LABELS[b])) for b in AGE_BUCKETS]),
+                      choices=choices("age_bucket", AGE_BUCKETS, blank=_l("Any")),
                       validate_choice=False)
 
 

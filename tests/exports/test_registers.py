@@ -151,7 +151,7 @@ def test_import_preview_then_apply(world, as_user):
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200, page
     assert "1 to add, 1 to change, 1 unchanged." in page
-    assert "Time limit days: 7 → 5" in page
+    assert "Time limit (days): 7 → 5" in page
     # Nothing is written before the confirmation.
     db.session.expire_all()
     assert db.session.get(Service, world["birth"].id).time_limit_days == 7

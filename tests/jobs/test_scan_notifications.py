@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from models import Flag, Notification, User
 from tracker import clock, demo, rules
 from tracker.extensions import db
+from tracker.labels import LABELS
 from tracker.operations.notifications import FLAG_EVENTS
 
 
@@ -33,8 +34,8 @@ def test_after_a_scan_on_the_demo_every_reader_has_their_flags_in_the_inbox(app,
                 readers.add(user.role)
                 label = flag.details.get("label")
                 assert inbox[(user.id, flag.id)] == (
-                    f"{rules.FLAG_KIND_LABELS[flag.kind]}: {label}" if label
-                    else rules.FLAG_KIND_LABELS[flag.kind])
+                    f"{LABELS['flag_kind'][flag.kind]}: {label}" if label
+                    else LABELS["flag_kind"][flag.kind])
     assert readers == {"nodal", "nic", "secretary"}
     # The subject is named: a milestone's code and title.
     pwd = db.session.execute(sa.select(User).filter_by(email="nodal.pwd@ladakh.example")).scalar_one()

@@ -30,13 +30,13 @@ def test_filters(entries, as_user):
     a, b = entries
     client = as_user(factories.user("secretary"))
     html = client.get("/audit").get_data(as_text=True)
-    assert "Anil NIC" in html and "Bina Nodal" in html and "not_started → in_progress" in html
+    assert "Anil NIC" in html and "Bina Nodal" in html and "Not started → In progress" in html
     html = client.get(f"/audit?user_id={b.id}").get_data(as_text=True)
-    assert "Funds" in html and "in_progress" not in html
+    assert "Funds" in html and "In progress" not in html
     html = client.get("/audit?entity=milestone&entity_id=7").get_data(as_text=True)
-    assert "in_progress" in html and "Funds" not in html
+    assert "In progress" in html and "Funds" not in html
     html = client.get("/audit?action=raise").get_data(as_text=True)
-    assert "Funds" in html and "in_progress" not in html
+    assert "Funds" in html and "In progress" not in html
     today = clock.today().isoformat()
     html = client.get(f"/audit?date_from={today}&date_to={today}").get_data(as_text=True)
     assert "Funds" in html

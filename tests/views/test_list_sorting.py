@@ -28,17 +28,17 @@ def test_flags_sort_by_a_column_and_keep_the_filters(app, as_user):
 
 def test_audit_log_sorts_by_action(app, as_user):
     secretary = factories.user("secretary")
-    for action, day in (("zeta", 1), ("alpha", 2)):
+    for action, day in (("update", 1), ("approve", 2)):  # shown "Changed", "Approved"
         db.session.add(AuditLog(at=datetime(2026, 1, day), action=action, entity="milestone",
                                 entity_id=day, user_id=secretary.id))
     db.session.commit()
     client = as_user(secretary)
     html = client.get("/audit?entity=milestone").get_data(as_text=True)
-    assert html.index(">alpha<") < html.index(">zeta<")  # newest first
+    assert html.index(">Approved<") < html.index(">Changed<")  # newest first
     html = client.get("/audit?entity=milestone&sort=action").get_data(as_text=True)
-    assert html.index(">alpha<") < html.index(">zeta<")
+    assert html.index(">Approved<") < html.index(">Changed<")
     html = client.get("/audit?entity=milestone&sort=-action").get_data(as_text=True)
-    assert html.index(">zeta<") < html.index(">alpha<")
+    assert html.index(">Changed<") < html.index(">Approved<")
     assert 'href="/audit?entity=milestone&amp;sort=action"' in html
     assert client.get("/audit?sort=password").status_code == 200
 

@@ -161,6 +161,6 @@ def test_plan_to_resolved_bottleneck(app, client, auth):
     assert revision.changes["reason"] == [None, "vendor"]
     assert revision.remote_addr == "127.0.0.1"
     audit_page = client.get("/audit?entity=bottleneck").get_data(as_text=True)
-    assert "resolve" in audit_page and "Agreement signed in the review." in audit_page
+    assert "Resolved" in audit_page and "Agreement signed in the review." in audit_page
     dept_page = client.get("/departments/health").get_data(as_text=True)
     assert f'href="/milestones/{h1.id}"' in dept_page and "Approved" in dept_page

@@ -26,7 +26,8 @@ from flask_babel import ngettext
 
 from tracker import audit, rules
 from tracker.extensions import db
-from tracker.i18n import N_, label
+from tracker.i18n import N_
+from tracker.labels import LABELS, label
 from tracker.operations.errors import ValidationError
 from tracker.operations.versioning import check_version, flush_versioned
 
@@ -37,7 +38,8 @@ def _require(meeting, *statuses, doing):
     """Refuse ``doing`` (an ``N_``-marked phrase) unless the meeting is in one of ``statuses``."""
     if meeting.status not in statuses:
         raise ValidationError({"_": [_("%(doing)s is not possible: the meeting is %(status)s.",
-                                       doing=_(doing), status=label(meeting.status).lower())]})
+                                       doing=_(doing),
+                                       status=label("meeting_status", meeting.status).lower())]})
 
 
 # --- Planning -------------------------------------------------------------------------------
@@ -84,25 +86,9 @@ def _set_attendees(meeting, attendees):
 # --- The agenda ------------------------------------------------------------------------------
 
 
-# A department comes up at a review for these findings of the rules (the points of its item).
+# A department comes up at a review for these findings of the rules (the points of its item;
+# their words: tracker.labels, kinds "finding_kind" and "finding_short").
 FINDING_KINDS = ("overdue", "bottleneck", "stale", "plan", "atr", "forecast")
-FINDING_KIND_LABELS = {
-    "overdue": N_("Overdue milestones escalated to the Secretary"),
-    "bottleneck": N_("Bottlenecks past their time limit"),
-    "stale": N_("Milestones not updated"),
-    "plan": N_("Action plan"),
-    "atr": N_("Action taken on earlier decisions"),
-    "forecast": N_("Milestones forecast to slip"),
-}
-# The short word before each point of a department's item.
-FINDING_SHORT_LABELS = {
-    "overdue": N_("Overdue"),
-    "bottleneck": N_("Bottleneck"),
-    "stale": N_("Not updated"),
-    "plan": N_("Plan"),
-    "atr": N_("Earlier decision"),
-    "forecast": N_("Forecast to slip"),
-}
 # What the page says about the order of the departments (``rank_key``).
 RANKING_EXPLAINED = N_("Departments are ranked by the number of critical findings, then by the "
                        "most days any finding is past its time limit, then by the number of "
@@ -378,7 +364,8 @@ def held_refusal(meeting, today):
     """Why the meeting cannot be marked held today (words), or None."""
     if meeting.status != "planned":
         return _("%(doing)s is not possible: the meeting is %(status)s.",
-                 doing=_("Marking the meeting held"), status=label(meeting.status).lower())
+                 doing=_("Marking the meeting held"),
+                 status=label("meeting_status", meeting.status).lower())
     if meeting.meeting_date > today:
         return _("The meeting is dated %(day)s: it can be marked held on that day or after, "
                  "not before.", day=meeting.meeting_date.strftime("%d-%m-%Y"))
@@ -724,12 +711,12 @@ def finding_sentence(f):
     if kind == "overdue":
         return _("Overdue by %(days)d days — due %(due)s, %(percent)d %% done, %(status)s",
                  days=f.get("late") or 0, due=_day(f.get("due")), percent=f.get("percent") or 0,
-                 status=label(f.get("status", "")).lower())
+                 status=label("milestone_status", f.get("status")).lower())
     if kind == "bottleneck":
         text = _("Open %(age)d days, %(late)d past its time limit of %(sla)d days — "
                  "severity %(severity)s",
                  age=f.get("age") or 0, late=f.get("late") or 0, sla=f.get("sla") or 0,
-                 severity=label(f.get("severity", "")).lower())
+                 severity=label("severity", f.get("severity")).lower())
         if f.get("action_by"):
             text += "; " + _("action by %(who)s", who=f["action_by"])
         return text
@@ -768,14 +755,6 @@ def finding_line(f):
     return f"{finding_subject(f)}: {finding_sentence(f)}"
 
 
-def finding_kind_label(kind):
-    return _(FINDING_KIND_LABELS.get(kind, kind))
-
-
-def finding_short_label(kind):
-    return _(FINDING_SHORT_LABELS.get(kind, kind))
-
-
 def item_summary(snapshot):
     """'3 critical · most late 264 days · 12 findings' for a department item."""
     snapshot = snapshot or {}
@@ -788,12 +767,20 @@ def item_summary(snapshot):
     return " · ".join(parts)
 
 
+def _subject_status(code):
+    """The words of a status stored in an older item's snapshot (a milestone's, a bottleneck's
+    or an action item's: the codes they share have the same words)."""
+    kind = next((k for k in ("milestone_status", "bottleneck_status", "action_item_status")
+                 if code in LABELS[k]), "milestone_status")
+    return label(kind, code)
+
+
 def legacy_sentence(snapshot):
     """The 'As discussed' state of an item of the older kinds (one subject), as a sentence."""
     snapshot = snapshot or {}
     parts = []
     if snapshot.get("status"):
-        parts.append(_("status: %(status)s", status=label(snapshot["status"]).lower()))
+        parts.append(_("status: %(status)s", status=_subject_status(snapshot["status"]).lower()))
     if snapshot.get("percent_complete") is not None:
         parts.append(_("%(percent)d %% done", percent=snapshot["percent_complete"]))
     if snapshot.get("due_date"):

@@ -4,9 +4,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from models import Flag, Notification, User
-from tracker import audit, rules
+from tracker import audit, labels, rules
 from tracker.extensions import db
 from tracker.i18n import N_
+from tracker.labels import LABELS
 
 # A flag reaching a reader, with the scan that raised it (the nodal officer of its
 # department) or escalated it to them (NIC, the Secretary): one notification per reader
@@ -19,7 +20,7 @@ _WORDED_FROM_FLAG = ("digest", *FLAG_EVENTS)
 
 def kind_label_sql():
     return sa.case(
-        *((Flag.kind == kind, label) for kind, label in rules.FLAG_KIND_LABELS.items()),
+        *((Flag.kind == kind, words) for kind, words in LABELS["flag_kind"].items()),
         else_=Flag.kind,
     )
 
@@ -85,8 +86,8 @@ def in_words(notification, flag=None):
     at once); a flag's notice is worded again from its flag (kind and label), anything else
     through the catalogue (the reminder's words are in it; other text shows as stored)."""
     if (notification.event in _WORDED_FROM_FLAG and flag is not None
-            and flag.kind in rules.FLAG_KIND_LABELS):
-        kind, label = _(rules.FLAG_KIND_LABELS[flag.kind]), (flag.details or {}).get("label")
+            and flag.kind in LABELS["flag_kind"]):
+        kind, label = labels.label("flag_kind", flag.kind), (flag.details or {}).get("label")
         subject = f"{kind}: {label}" if label else kind
     else:
         subject = _(notification.subject) if notification.subject else ""
