@@ -269,7 +269,7 @@ def describe(f):
     waits for. Empty for no forecast."""
     from flask_babel import gettext as _
 
-    from tracker.i18n import label
+    from tracker.labels import label
     from tracker.templating import format_date
 
     if f is None:
@@ -284,7 +284,7 @@ def describe(f):
     elif h.scope == "category":
         words.append(_("%(department)s finishes its %(category)s milestones in %(times)s× "
                        "their planned time (%(count)d milestones).",
-                       department=f.department, category=label(h.category).lower(),
+                       department=f.department, category=label("milestone_category", h.category).lower(),
                        times=_times(h.ratio), count=h.count))
     else:
         words.append(_("%(department)s finishes %(times)s× its planned time "

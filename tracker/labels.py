@@ -185,6 +185,7 @@ LABELS = {
         "move_agenda_item": N_("Agenda item moved"),
         "remove_agenda_item": N_("Agenda item removed"),
         "refresh_agenda": N_("Agenda refreshed"), "add_departments": N_("Departments added"),
+        "add_dependency": N_("Dependency added"), "remove_dependency": N_("Dependency removed"),
     },
     # The fields of a record named in a change (an import's preview, the audit log)
     "field": {
