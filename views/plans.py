@@ -11,7 +11,7 @@ from tracker import clock, rules
 from tracker.extensions import db
 from tracker.operations import plans as ops
 from tracker.operations.errors import ConflictError, ValidationError
-from tracker.permissions import authorize
+from tracker.permissions import authorize, can
 from tracker.settings import thresholds
 from views.workflow_forms import (
     MilestoneForm,
@@ -87,7 +87,6 @@ def render_plan(department, plan, *, review_form=None, general_errors=(), status
         plan=plan,
         rows=rows,
         versions=versions,
-        editable=ops.is_editable(plan),
         action_form=action_form,
         review_form=review_form,
         general_errors=list(general_errors),
@@ -194,7 +193,7 @@ def add_milestone(code):
             return render_milestone_form(department, plan, form,
                                          general_errors=apply_errors(form, exc.errors), status=422)
         return done(department, _("The milestone was added."))
-    if not ops.is_editable(plan):
+    if not can(current_user, "edit_plan", plan):
         return render_plan(department, plan, general_errors=[
             _("Milestones can be added only while the plan is a draft or returned.")], status=422)
     return render_milestone_form(department, plan, form)
@@ -228,7 +227,7 @@ def edit_milestone(code, milestone_id):
             return render_milestone_form(department, milestone.plan, form, milestone,
                                          general_errors=apply_errors(form, exc.errors), status=422)
         return done(department, _("The milestone was saved."))
-    if not ops.is_editable(plan):
+    if not can(current_user, "edit_plan", plan):
         return render_plan(department, plan, general_errors=[
             _("Milestones can be edited only while the plan is a draft or returned.")], status=422)
     return render_milestone_form(department, plan, form, milestone)
