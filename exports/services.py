@@ -18,8 +18,8 @@ from tracker.text import hidden_character_message
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
 from tracker.i18n import N_
+from tracker.operations.services import SHEET, ImportError_
 
-SHEET = "Services"
 SUMMARY_SHEET = "Summary by department"
 # The workbook's words (English, as the import reads them back); pages translate them.
 MODE_LABELS = {
@@ -77,14 +77,6 @@ def services_workbook(rows, summaries, generated_at: datetime) -> bytes:
 
 
 # --- Import -----------------------------------------------------------------------------
-
-
-@dataclass
-class ImportError_:
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
 
 
 @dataclass
@@ -233,17 +225,6 @@ def read_services(data: bytes):
     return rows, errors
 
 
-# Which workbook column each field of ``tracker.operations.services.clean`` comes from.
-FIELD_COLUMNS = {
-    "name": "Service",
-    "psga_notified": "PSGA-notified",
-    "time_limit_days": "Time limit (days)",
-    "designated_officer": "Designated officer",
-    "delivery_mode": "Delivery mode",
-    "url": "Web address",
-    "target_date": "Target date",
-    "milestone": "Milestone code",
-}
 
 
 def safe_filename_part(text):

@@ -148,7 +148,7 @@ def digest_contents(digests) -> dict:
 
 
 def _flag_entry(flag, department_name, department_code, base_url, event=None):
-    from views.flags import subject_url
+    from tracker.links import subject_url
 
     kind = gettext(rules.FLAG_KIND_LABELS.get(flag.kind, flag.kind))
     label = (flag.details or {}).get("label")

@@ -8,6 +8,20 @@ from tracker.extensions import db
 
 ASSET_KINDS = ("website", "web_app", "mobile_app")
 HOSTS = ("nic", "department", "vendor")
+# The security headers a health check looks for (the keys of ``HealthCheck.security_headers``)
+# and the header each stands for, as a page names it.
+SECURITY_HEADERS = (
+    "strict_transport_security",
+    "content_security_policy",
+    "x_content_type_options",
+    "frame_protection",
+)
+SECURITY_HEADER_LABELS = {
+    "strict_transport_security": "Strict-Transport-Security",
+    "content_security_policy": "Content-Security-Policy",
+    "x_content_type_options": "X-Content-Type-Options",
+    "frame_protection": "X-Frame-Options or frame-ancestors",
+}
 
 
 class DigitalAsset(db.Model):

@@ -96,6 +96,15 @@ ROLE_LABELS = {
     "viewer": _l("Viewer"), "admin": _l("Administrator"),
 }
 
+# The scheduled jobs by their stable ids (``jobs.scheduler.JOBS``, ``job_runs.job_id``).
+JOB_LABELS = {
+    "scan": N_("Raise, escalate and clear flags"),
+    "digest": N_("Daily digest to the inbox and by e-mail"),
+    "plan-reminder": N_("Weekly reminder to departments with no submitted action plan"),
+    "mail": N_("Retry the e-mails of the day not yet sent"),
+    "health-check": N_("Check every registered website's health"),
+}
+
 
 def label(value):
     """A stored code in the reader's language: 'in_progress' → 'In progress' / 'प्रगति पर'.

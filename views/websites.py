@@ -13,7 +13,7 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from exports import websites as websites_export
-from jobs.health_check import SECURITY_HEADER_LABELS, SECURITY_HEADERS
+from models.digital_asset import SECURITY_HEADER_LABELS, SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db
