@@ -8,7 +8,6 @@ SHEET = "Websites and apps"
 # The workbook's words (English); pages translate them (``state_label(..., gettext)``).
 KIND_LABELS = {"website": N_("Website"), "web_app": N_("Web app"), "mobile_app": N_("Mobile app")}
 HOST_LABELS = {"nic": N_("NIC"), "department": N_("Department"), "vendor": N_("Vendor")}
-COMPLIANCE_COLUMNS = ("content", "certificate", "accessibility", "https", "portal", "check")
 STATE_LABELS = {
     "content": {
         "ok": N_("Up to date"),

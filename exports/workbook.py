@@ -49,7 +49,6 @@ MAX_CELL_CHARS = 32767
 FONT_NAME = "Arial"  # LibreOffice: Liberation Sans, same metrics; Devanagari from a fallback font
 FONT_SIZE = 10
 TITLE_SIZE = 14
-MIN_PRINTED_PT = 9
 # The smallest scale a sheet is planned at: 10 pt x 0.92 = 9.2 pt, a margin for the
 # estimate of the widths (see PT_PER_UNIT) so the printed text stays >= 9 pt.
 MIN_SCALE = 92
@@ -196,10 +195,6 @@ def text_cell(ws, styles, value, style=None):
     cell._value = value
     cell.data_type = "s"
     return cell
-
-
-def styled_cell(ws, style, value):
-    return Cell(ws, row=1, column=1, value=value, style_array=style)
 
 
 def date_cell(ws, styles, value):
