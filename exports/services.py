@@ -18,8 +18,8 @@ from tracker.text import hidden_character_message
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models.service import DELIVERY_MODES
 from tracker.labels import LABELS
+from tracker.operations.services import SHEET, ImportError_
 
-SHEET = "Services"
 SUMMARY_SHEET = "Summary by department"
 # The register is read back by the import, so its words stay English (the catalogue's source
 # words of ``tracker.labels``), whatever the reader's language.
@@ -74,14 +74,6 @@ def services_workbook(rows, summaries, generated_at: datetime) -> bytes:
 
 
 # --- Import -----------------------------------------------------------------------------
-
-
-@dataclass
-class ImportError_:
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
 
 
 @dataclass
@@ -165,7 +157,6 @@ def read_services(data: bytes):
         return [], [ImportError_(SHEET, None, None,
                                  _("The header row (with 'Department code' and 'Service') "
                                    "is missing."))]
-    columns = sheet.columns
     rows = []
     for row_number, cells in sheet.rows:
 
@@ -230,17 +221,6 @@ def read_services(data: bytes):
     return rows, errors
 
 
-# Which workbook column each field of ``tracker.operations.services.clean`` comes from.
-FIELD_COLUMNS = {
-    "name": "Service",
-    "psga_notified": "PSGA-notified",
-    "time_limit_days": "Time limit (days)",
-    "designated_officer": "Designated officer",
-    "delivery_mode": "Delivery mode",
-    "url": "Web address",
-    "target_date": "Target date",
-    "milestone": "Milestone code",
-}
 
 
 def safe_filename_part(text):

@@ -52,7 +52,6 @@ MAX_CELL_CHARS = 32767
 FONT_NAME = "Arial"  # LibreOffice: Liberation Sans, same metrics; Devanagari from a fallback font
 FONT_SIZE = 10
 TITLE_SIZE = 14
-MIN_PRINTED_PT = 9
 # The smallest scale a sheet is planned at: 10 pt x 0.92 = 9.2 pt, a margin for the
 # estimate of the widths (see PT_PER_UNIT) so the printed text stays >= 9 pt.
 MIN_SCALE = 92

@@ -24,8 +24,8 @@ def init_app(app):
 @with_appcontext
 def list_jobs():
     """List the jobs: id, schedule, last run and what it did."""
-    from jobs.locks import describe_holder
-    from jobs.scheduler import JOBS, format_summary
+    from jobs.scheduler import JOBS
+    from models.job_run import describe_holder, format_summary
 
     latest = sa.select(sa.func.max(JobRun.id)).group_by(JobRun.job_id).scalar_subquery()
     runs = {r.job_id: r for r in db.session.execute(
@@ -71,7 +71,8 @@ def run_job_command(name, today_text, force):
 
     Refused (exit status 1) while the job is already running, in the scheduler or by hand,
     saying whose run blocks (host, process) and since when; --force frees it first."""
-    from jobs.scheduler import JobRunning, default_holder, format_summary, run_job, unlock
+    from jobs.scheduler import JobRunning, default_holder, run_job, unlock
+    from models.job_run import format_summary
     from tracker import clock
 
     job = _job(name)

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 from models import Department, DigitalAsset, HealthCheck
+from models.digital_asset import SECURITY_HEADERS
 from models.base import utcnow
 from tracker import outbound
 from tracker.extensions import db
@@ -38,12 +39,6 @@ MAX_REDIRECTS = 5
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 RESERVED_SUFFIXES = outbound.RESERVED_SUFFIXES
 USER_AGENT = "RoadmapTracker-HealthCheck/1.0"
-SECURITY_HEADERS = (
-    "strict_transport_security",
-    "content_security_policy",
-    "x_content_type_options",
-    "frame_protection",
-)
 _LANG = re.compile(rb"<html\b[^>]*?\slang\s*=\s*[\"']?[A-Za-z]", re.IGNORECASE)
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

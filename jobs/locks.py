@@ -32,16 +32,6 @@ def holder_id():
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def describe_holder(holder):
-    """'host web-1, process 4242' from a holder id; the text itself when not one."""
-    parts = (holder or "").split(":")
-    if holder and holder.startswith("cli:"):
-        parts = parts[1:]
-    if len(parts) >= 2 and parts[1].isdigit():
-        return f"host {parts[0]}, process {parts[1]}"
-    return holder or "an unknown holder"
-
-
 def _key(name):
     value = zlib.crc32(name.encode())
     return value - (1 << 32) if value >= (1 << 31) else value  # a signed int4

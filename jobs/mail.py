@@ -149,7 +149,7 @@ def digest_contents(digests) -> dict:
 
 
 def _flag_entry(flag, department_name, department_code, base_url, event=None):
-    from views.flags import subject_url
+    from tracker.links import subject_url
 
     kind = label("flag_kind", flag.kind)
     name = (flag.details or {}).get("label")

@@ -39,11 +39,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from jobs.locks import describe_holder, holder_id, make_lock
+from jobs.locks import holder_id, make_lock
 from models import JobRun
+from models.job_run import describe_holder, format_summary
 from models.base import utcnow
 from tracker.extensions import db
-from tracker.i18n import N_
+from tracker.labels import LABELS
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +105,17 @@ def _weekly_on_monday(config, tz):
 
 # The job table. Ids are stable: they name the jobs in the CLI, the logs and ``job_runs``.
 JOBS = (
-    Job("scan", "jobs.scan:run", N_("Raise, escalate and clear flags"), _every_scan_interval,
-        run_at_start=True),
-    Job("digest", "jobs.digest:run", N_("Daily digest to the inbox and by e-mail"),
-        _daily_at_digest_hour, date_bound=True),
-    Job("plan-reminder", "jobs.plan_reminder:run",
-        N_("Weekly reminder to departments with no submitted action plan"), _weekly_on_monday,
+    Job("scan", "jobs.scan:run", LABELS["job"]["scan"], _every_scan_interval, run_at_start=True),
+    Job("digest", "jobs.digest:run", LABELS["job"]["digest"], _daily_at_digest_hour,
         date_bound=True),
-    Job("mail", "jobs.mail:run", N_("Retry the e-mails of the day not yet sent"),
-        _every_scan_interval),
+    Job("plan-reminder", "jobs.plan_reminder:run", LABELS["job"]["plan-reminder"],
+        _weekly_on_monday, date_bound=True),
+    Job("mail", "jobs.mail:run", LABELS["job"]["mail"], _every_scan_interval),
     # An hour before the digest, so the digest carries what the check found.
-    Job("health-check", "jobs.health_check:run", N_("Check every registered website's health"),
+    Job("health-check", "jobs.health_check:run", LABELS["job"]["health-check"],
         _daily_before_digest),
     # A new job is one line: a stable id, a 'module:function' taking (today, now) and
-    # returning a summary dict, a description and a trigger.
+    # returning a summary dict, a description (tracker.labels, kind "job") and a trigger.
 )
 
 
@@ -271,11 +269,6 @@ def unlock(job_id, now):
                         "the run is marked abandoned. The job is free.")
             time.sleep(0.1)
     raise JobRunning(job_id, *(running or (None, None)))
-
-
-def format_summary(summary):
-    return ", ".join(f"{value} {key}" if isinstance(value, int) else f"{key}: {value}"
-                     for key, value in summary.items()) or "nothing to do"
 
 
 # --- The scheduler ------------------------------------------------------------------------------

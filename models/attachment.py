@@ -10,12 +10,6 @@ from models.base import enum, utcnow
 from tracker.extensions import db
 
 ATTACHMENT_PURPOSES = ("evidence", "signed_minutes")
-ATTACHMENT_CONTENT_TYPES = (
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-)
 _ONE_PARENT = " + ".join(
     f"(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END)"
     for c in ("milestone_update_id", "bottleneck_id", "meeting_id")) + " = 1"

@@ -8,6 +8,14 @@ from tracker.extensions import db
 
 ASSET_KINDS = ("website", "web_app", "mobile_app")
 HOSTS = ("nic", "department", "vendor")
+# The security headers a health check looks for (the keys of ``HealthCheck.security_headers``)
+# (their words: tracker.labels, kind "security_header").
+SECURITY_HEADERS = (
+    "strict_transport_security",
+    "content_security_policy",
+    "x_content_type_options",
+    "frame_protection",
+)
 
 
 class DigitalAsset(db.Model):

@@ -5,9 +5,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
 
-# What became of a run: under way, done, failed with an error, or abandoned (its process
-# died before it finished; marked by the next run of the job or the scheduler taking over).
-OUTCOMES = ("running", "ok", "failed", "abandoned")
+
+def describe_holder(holder):
+    """'host web-1, process 4242' from a holder id; the text itself when not one."""
+    parts = (holder or "").split(":")
+    if holder and holder.startswith("cli:"):
+        parts = parts[1:]
+    if len(parts) >= 2 and parts[1].isdigit():
+        return f"host {parts[0]}, process {parts[1]}"
+    return holder or "an unknown holder"
+
+
+def format_summary(summary):
+    """What a run did, from its summary: '3 raised, 1 cleared'."""
+    return ", ".join(f"{value} {key}" if isinstance(value, int) else f"{key}: {value}"
+                     for key, value in summary.items()) or "nothing to do"
 
 
 class JobRun(db.Model):
@@ -27,6 +39,8 @@ class JobRun(db.Model):
     holder: Mapped[str | None] = mapped_column(sa.String(200))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # What became of the run: running, ok, failed (with an error), or abandoned (its process
+    # died before it finished; marked by the next run of the job or the scheduler taking over).
     outcome: Mapped[str] = mapped_column(sa.String(20), default="ok")
     summary: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     error: Mapped[str | None] = mapped_column(sa.String(500))

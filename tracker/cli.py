@@ -1,7 +1,5 @@
 """Command-line interface: ``flask --app tracker COMMAND``. Each command calls the same
 operations as the pages and commits at its end."""
-import os
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext

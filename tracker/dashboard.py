@@ -22,7 +22,6 @@ from models import (
     Service,
 )
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES, SEVERITIES
-from models.milestone import MILESTONE_CATEGORIES
 from models.service import DELIVERY_MODES
 from tracker import rules
 from tracker.clock import local_midnight_utc

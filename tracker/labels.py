@@ -149,6 +149,14 @@ LABELS = {
         "frame_protection": N_("X-Frame-Options or frame-ancestors"),
     },
     # models.job_run
+    # The scheduled jobs by their stable ids (jobs.scheduler.JOBS, job_runs.job_id)
+    "job": {
+        "scan": N_("Raise, escalate and clear flags"),
+        "digest": N_("Daily digest to the inbox and by e-mail"),
+        "plan-reminder": N_("Weekly reminder to departments with no submitted action plan"),
+        "mail": N_("Retry the e-mails of the day not yet sent"),
+        "health-check": N_("Check every registered website's health"),
+    },
     "job_outcome": {
         "running": N_("Running"), "ok": N_("Done"), "failed": N_("Failed"),
         "abandoned": N_("Abandoned: its process stopped"),

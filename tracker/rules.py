@@ -266,19 +266,8 @@ def age_bucket_sql(today: date):
 # --- Action items, websites, plans --------------------------------------------------------
 
 
-def action_item_is_overdue(a, today: date) -> bool:
-    return a.status == "open" and a.due_date < today
-
-
 def action_item_overdue_sql(today: date):
     return sa.and_(ActionItem.status == "open", ActionItem.due_date < _d(today))
-
-
-def action_item_days_overdue(a, today: date) -> int:
-    """Days an open action item is past its due date (0 when not overdue or closed)."""
-    if a.status != "open":
-        return 0
-    return max(0, (today - a.due_date).days)
 
 
 def action_item_days_overdue_sql(today: date):
@@ -321,18 +310,6 @@ def website_stale_sql(today: date, t: Thresholds):
     )
 
 
-def plan_state(plan) -> str:
-    """'approved', 'submitted', 'returned', 'draft' or 'missing' for a department's plan."""
-    if plan is None:
-        return "missing"
-    return plan.status
-
-
-def has_no_submitted_plan(plan) -> bool:
-    """No plan, or a draft that has never been submitted."""
-    return plan is None or (plan.status == "draft" and plan.current_version == 0)
-
-
 def no_submitted_plan_sql():
     """Over Department: true when the department has no plan ever submitted."""
     submitted = (
@@ -362,7 +339,6 @@ def escalation_level(days_open: int, t: Thresholds) -> str:
 # functions answer for one asset, the ``*_sql`` ones give the same CASE inside a query.
 
 COMPLIANCE_STATES = ("ok", "expiring", "expired", "missing")
-CHECK_STATES = ("ok", "down", "not_checked")
 
 
 def certificate_state_sql(column, today: date, t: Thresholds):
@@ -597,17 +573,8 @@ FLAG_SEVERITY = {
 }
 
 
-def overdue_flag_severity(escalation: str) -> str:
-    """An overdue milestone or action item is a warning until it reaches the Secretary."""
-    return "critical" if escalation == "secretary" else "warning"
-
-
 def overdue_flag_severity_sql(escalation_expr):
     return sa.case((escalation_expr == "secretary", "critical"), else_="warning")
-
-
-def past_sla_flag_severity(bottleneck_severity: str) -> str:
-    return "critical" if bottleneck_severity in SEVERE else "warning"
 
 
 def past_sla_flag_severity_sql():
@@ -619,14 +586,6 @@ def past_sla_flag_severity_sql():
 # The assets whose pages the website flags (stale, down, no HTTPS) look at; mobile apps are
 # judged by their store listing, not a page of ours.
 WEBSITE_KINDS = ("website", "web_app")
-
-
-def website_lacks_https(asset, latest_check=None) -> bool:
-    """Not marked HTTPS, or its latest health check ended on a page that is not HTTPS."""
-    if not asset.https:
-        return True
-    final = latest_check.final_url if latest_check is not None else None
-    return final is not None and not final.lower().startswith("https://")
 
 
 def website_no_https_sql():

@@ -54,7 +54,7 @@ def _departments():
 def _user_form(formdata=None, **kw):
     form = UserForm(formdata=formdata, **kw)
     form.role.choices = opts([(r, label("role", r)) for r in ROLES])
-    form.department.choices = opts([("", _("None"))] + [(d.code, d.name) for d in _departments()])
+    form.department.choices = opts([("", _("(none)"))] + [(d.code, d.name) for d in _departments()])
     return form
 
 

@@ -8,7 +8,7 @@ may write the record may attach and remove: ``update_milestone`` for a milestone
 meeting's signed minutes. A refused file changes nothing and says why on the page.
 """
 import sqlalchemy as sa
-from flask import (Blueprint, abort, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, abort, flash, redirect, render_template, send_file,
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -144,18 +144,10 @@ def attach_to_bottleneck(bottleneck_id):
 
 
 def signed_minutes_context(meeting, form=None):
-    if form is None and meeting.status == "minutes_final" and can(current_user,
-                                                                    "finalise_minutes"):
+    if form is None and can(current_user, "attach_signed_minutes", meeting):
         form = SignedMinutesForm(formdata=None)
     return {"signed_minutes": ops.of_meeting(meeting.id), "signed_minutes_form": form,
             "remove_form": FlaskForm(formdata=None)}
-
-
-@bp.app_context_processor
-def inject():
-    """For templates/meetings/show.html's self-contained signed-minutes section (its view
-    belongs to views/meetings.py)."""
-    return {"signed_minutes_context": signed_minutes_context}
 
 
 @bp.app_template_filter("filesize")
@@ -179,7 +171,7 @@ def attach_signed_minutes(meeting_id):
     form = SignedMinutesForm()
     if not form.validate():
         return render_meeting_refusal(meeting, form, _("The form could not be read."))
-    if meeting.status != "minutes_final":
+    if not can(current_user, "attach_signed_minutes", meeting):
         return render_meeting_refusal(meeting, form, _(
             "The signed copy can be attached only after the minutes are finalised."))
     try:

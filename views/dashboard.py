@@ -15,13 +15,13 @@ from wtforms.validators import Optional
 
 from models import Bottleneck, Department, DigitalAsset, Milestone, MilestoneUpdate, Service
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES, SEVERITIES
-from models.milestone import CLOSED_STATUSES, MILESTONE_CATEGORIES
+from models.milestone import MILESTONE_CATEGORIES
 from models.service import DELIVERY_MODES
 from tracker import assets, charts, clock, rules
 from tracker import dashboard as dash
 from tracker.extensions import db
 from tracker.labels import label
-from tracker.permissions import authorize, visible_department_ids
+from tracker.permissions import authorize, can, visible_department_ids
 from tracker.settings import thresholds
 from views.downloads import csv_response, dated, xlsx_response
 from views.list_export import ListColumn, export_format, export_list
@@ -156,11 +156,11 @@ def index():
     today, departments, form, filters = _prepare()
     if filters is None:
         return render_template("dashboard/index.html", form=form, today=today, invalid=True,
-                               nodal=current_user.role == "nodal"), 400
+                               nodal=not can(current_user, "view_all")), 400
     t = thresholds()
     names = {d.id: d.name for d in departments}
     link = _linker(filters)
-    if current_user.role == "nodal":
+    if not can(current_user, "view_all"):
         ov = dash.overview(departments, filters, today, t, sections=("health", "timeline"))
         flags, flags_total = dash.open_flags(filters)
         code = filters.department.code

@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 from wtforms import Form, SelectField
 
 from models import Department, Flag
 from models.flag import ESCALATION_LEVELS, FLAG_KINDS, FLAG_SEVERITIES
 from tracker.extensions import db
 from tracker.labels import label
+from tracker.links import subject_url
 from tracker.permissions import authorize, visible_department_ids
 from views.list_export import ListColumn, export_format, export_list
 from views.sorting import Sort, column
@@ -24,12 +24,6 @@ bp = Blueprint("flags", __name__, url_prefix="/flags")
 PAGE_SIZE = 100
 
 # Where each kind of subject is shown, when that page exists: (endpoint, argument name).
-SUBJECT_ENDPOINTS = {
-    "milestone": ("milestones.show", "milestone_id"),
-    "bottleneck": ("bottlenecks.show", "bottleneck_id"),
-    "action_item": ("meetings.action_item", "item_id"),
-    "digital_asset": ("websites.show", "asset_id"),
-}
 
 SEVERITY_ORDER = sa.case({"critical": 0, "warning": 1, "info": 2}, value=Flag.severity, else_=3)
 ESCALATION_ORDER = sa.case({"secretary": 0, "nic": 1, "department": 2},
@@ -68,25 +62,6 @@ class FlagFilterForm(Form):
         ]
         self.status.choices = [("open", _("Open")), ("cleared", _("Cleared")),
                                ("all", _("Open and cleared"))]
-
-
-def subject_url(flag, department_code=None, external=False):
-    """The page where the flag's subject is acted on when the app has one (a milestone's
-    update form, the bottleneck, the action item, the website; the action plan of a
-    department without one); else its department's page, else None."""
-    if flag.subject_type == "department" and department_code:
-        return url_for("plans.show", code=department_code, _external=external)
-    endpoint = SUBJECT_ENDPOINTS.get(flag.subject_type)
-    if endpoint is not None:
-        anchor = "update-title" if flag.subject_type == "milestone" else None
-        try:
-            return url_for(endpoint[0], **{endpoint[1]: flag.subject_id}, _anchor=anchor,
-                           _external=external)
-        except BuildError:
-            pass
-    if department_code:
-        return url_for("departments.show", code=department_code, _external=external)
-    return None
 
 
 def subject_name(flag):

@@ -14,7 +14,7 @@ from tracker import clock, reports
 from tracker import worklists as work
 from tracker.extensions import db
 from tracker.operations import plans as plan_ops
-from tracker.permissions import authorize, can, visible_department_ids
+from tracker.permissions import authorize, visible_department_ids
 from tracker.settings import thresholds
 from views.flags import flag_due_date, flag_subject
 from views.unit_of_work import unit_of_work

@@ -4,9 +4,8 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
-from jobs.locks import describe_holder
-from jobs.scheduler import JOBS, format_summary
 from models import JobRun
+from models.job_run import describe_holder, format_summary
 from tracker.extensions import db
 from tracker.permissions import require
 
@@ -24,9 +23,8 @@ def index():
     runs = db.session.execute(
         sa.select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(SHOWN)
     ).scalars().all()
-    jobs = {job.id: job.description for job in JOBS}
     return render_template(
-        "jobs/index.html", runs=runs, total=total, shown=len(runs), jobs=jobs,
+        "jobs/index.html", runs=runs, total=total, shown=len(runs),
         outcome_states=OUTCOME_STATES,
         describe_holder=describe_holder, format_summary=format_summary,
         history_days=current_app.config["JOB_RUN_HISTORY_DAYS"],

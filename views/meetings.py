@@ -20,7 +20,8 @@ from tracker.extensions import db
 from views.list_export import ListColumn, export_format, export_list
 from tracker.labels import label, lazy_label
 from tracker.operations import meetings as ops
-from tracker.permissions import authorize, visible_department_ids
+from tracker.permissions import authorize, can, state_allows, visible_department_ids
+from views.attachments import signed_minutes_context
 from tracker.settings import thresholds
 from views.downloads import dated, generated_at, xlsx_response
 from views.unit_of_work import flash_refusal, unit_of_work
@@ -150,7 +151,7 @@ def new():
     today, t = clock.today(), thresholds()
     ranked = ops.candidates(today, t)
     if request.method == "GET":
-        form.chair.data = current_user.name if current_user.role == "secretary" else ""
+        form.chair.data = current_user.name if can(current_user, "chair_meeting") else ""
         ticked = set(ops.default_choice(ranked, _limit()))
     elif "choosing" in request.form:
         ticked = {int(v) for v in request.form.getlist("department") if v.isdigit()}
@@ -207,7 +208,7 @@ def _load(meeting_id):
 def _left_off(meeting):
     """What the rules find that is not on the agenda: today's for a planned meeting, as it
     was when the meeting was held otherwise."""
-    if meeting.status == "planned":
+    if state_allows("edit_agenda", meeting):  # the agenda can still change: today's findings
         return ops.left_off(meeting, ops.candidates(clock.today(), thresholds(), meeting=meeting))
     return meeting.left_off or {"departments": 0, "findings": 0, "ids": []}
 
@@ -224,7 +225,7 @@ def _render_show(meeting, typed=None, errors=None, conflict=None, status=200):
         "meetings/show.html", meeting=meeting, departments=departments, by_item=by_item,
         item_form=item_form, button=ButtonForm(), ops=ops, points_shown=POINTS_SHOWN,
         left_off=_left_off(meeting), typed=typed or {}, errors=errors or {},
-        conflict=conflict or {}, today=clock.today(),
+        conflict=conflict or {}, today=clock.today(), **signed_minutes_context(meeting),
     ), status
 
 

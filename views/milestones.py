@@ -67,8 +67,6 @@ def render_page(milestone, form=None, general_errors=(), status=200, dependency_
         .where(Bottleneck.milestone_id == milestone.id)
         .order_by(Bottleneck.raised_on.desc(), Bottleneck.id.desc())
     ).all()
-    severe = any(b.status in ("open", "escalated") and b.severity in rules.SEVERE
-                 for b, _age in bottlenecks)
     may_edit = can(current_user, "update_milestone", milestone)
     if form is None and may_edit:
         form = update_form_for(milestone)
@@ -83,7 +81,7 @@ def render_page(milestone, form=None, general_errors=(), status=200, dependency_
         evidence=attachment_ops.by_update([u.id for u in history]),
         revisions=sum(1 for u in history if ops.is_revision(u)),
         slipped=rules.slipped_days(milestone),
-        health=rules.health(milestone, today, t, severe_bottleneck=severe),
+        health=rules.health(milestone, today, t),
         stale=rules.is_stale(milestone, today, t),
         bottlenecks=bottlenecks,
         form=form,

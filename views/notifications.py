@@ -9,7 +9,7 @@ from models.base import utcnow
 from tracker.auth import safe_next
 from tracker.extensions import db
 from tracker.operations import notifications as operations
-from views.flags import subject_url
+from tracker.links import subject_url
 from views.sorting import Sort, column
 from views.unit_of_work import unit_of_work
 

@@ -10,7 +10,7 @@ from models import ActionPlan, Department, Milestone, PlanVersion, Service
 from tracker import clock, rules
 from tracker.extensions import db
 from tracker.operations import plans as ops
-from tracker.permissions import authorize
+from tracker.permissions import authorize, can
 from tracker.settings import thresholds
 from views.unit_of_work import form_errors, unit_of_work
 from views.workflow_forms import (
@@ -87,7 +87,6 @@ def render_plan(department, plan, *, review_form=None, general_errors=(), status
         plan=plan,
         rows=rows,
         versions=versions,
-        editable=ops.is_editable(plan),
         action_form=action_form,
         review_form=review_form,
         general_errors=list(general_errors),
@@ -192,7 +191,7 @@ def add_milestone(code):
                 status=422))):
             ops.add_milestone(plan, current_user, **milestone_values(form))
         return done(department, _("The milestone was added."))
-    if not ops.is_editable(plan):
+    if not can(current_user, "edit_plan", plan):
         return render_plan(department, plan, general_errors=[
             _("Milestones can be added only while the plan is a draft or returned.")], status=422)
     return render_milestone_form(department, plan, form)
@@ -227,7 +226,7 @@ def edit_milestone(code, milestone_id):
             ops.edit_milestone(milestone, current_user, expected_version=form.version.data,
                                **milestone_values(form))
         return done(department, _("The milestone was saved."))
-    if not ops.is_editable(plan):
+    if not can(current_user, "edit_plan", plan):
         return render_plan(department, plan, general_errors=[
             _("Milestones can be edited only while the plan is a draft or returned.")], status=422)
     return render_milestone_form(department, plan, form, milestone)

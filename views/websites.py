@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from jobs.health_check import SECURITY_HEADERS
+from models.digital_asset import SECURITY_HEADERS
 from models import Department, DigitalAsset, HealthCheck
 from tracker import clock, rules
 from tracker.extensions import db

@@ -136,8 +136,13 @@ def test_a_meeting_dated_next_week_cannot_be_marked_held(page, review):
     page.locator("#title").fill("Next week's review")
     page.locator("#meeting_date").fill((review["today"] + timedelta(days=7)).isoformat())
     page.get_by_role("button", name="Plan the meeting").click()
-    page.get_by_role("link", name="Mark the meeting held…").click()
     day = (review["today"] + timedelta(days=7)).strftime("%d-%m-%Y")
+    # No button before its day: the page says from when.
+    expect(page.get_by_role("link", name="Mark the meeting held…")).to_have_count(0)
+    expect(page.locator(".meeting-actions")).to_contain_text(
+        f"It can be marked held on {day} or after.")
+    # The address typed all the same: refused with the reason, nothing changed.
+    page.goto(page.url.split("#")[0].rstrip("/") + "/held")
     expect(page.locator("main [role=alert]")).to_contain_text(
         f"The meeting is dated {day}: it can be marked held on that day or after, not before.")
     expect(page.get_by_role("button", name="Yes, mark the meeting held")).to_have_count(0)

@@ -15,6 +15,7 @@ from tracker import attachments as store
 from tracker import audit
 from tracker.extensions import db
 from tracker.operations.errors import ValidationError
+from tracker.permissions import state_allows
 
 AUDITED = ("filename", "content_type", "size", "sha256", "purpose")
 
@@ -57,7 +58,7 @@ def attach_to_bottleneck(bottleneck, user, *, files):
 
 def attach_signed_minutes(meeting, user, *, files):
     """The signed, scanned minutes: only once the minutes are final, PDF only."""
-    if meeting.status != "minutes_final":
+    if not state_allows("attach_signed_minutes", meeting):
         raise ValidationError({"file": [_(
             "The signed copy can be attached only after the minutes are finalised.")]})
     bad = [c for c in files if c.content_type not in store.SIGNED_MINUTES_TYPES]

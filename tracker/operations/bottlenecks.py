@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 
 from models import Bottleneck
 from models.base import utcnow
-from models.bottleneck import BOTTLENECK_CATEGORIES, OPEN_BOTTLENECK_STATUSES, SEVERITIES
+from models.bottleneck import BOTTLENECK_CATEGORIES, SEVERITIES
 from tracker import audit
 from tracker.operations.errors import ValidationError, check
 from tracker.operations.versioning import check_version, flush_versioned
 from tracker.extensions import db
+from tracker.permissions import state_allows
 
 AUDITED = ("department_id", "milestone_id", "title", "description", "category", "severity",
            "status", "action_by", "target_date", "raised_on", "resolved_on", "resolution_note")
@@ -65,7 +66,7 @@ def raise_bottleneck(department, user, *, milestone=None, title, category, sever
 def escalate_bottleneck(bottleneck, user, *, note="", expected_version=None):
     """Escalate an open bottleneck to the Secretary's attention."""
     check_version(bottleneck, expected_version)
-    if bottleneck.status != "open":
+    if not state_allows("escalate_bottleneck", bottleneck):
         raise ValidationError({"_": [_("Only an open bottleneck can be escalated.")]})
     before = audit.snapshot(bottleneck, AUDITED)
     now = utcnow()
@@ -83,7 +84,7 @@ def escalate_bottleneck(bottleneck, user, *, note="", expected_version=None):
 def resolve_bottleneck(bottleneck, user, *, note, today: date, expected_version=None):
     """Resolve an open or escalated bottleneck with a note saying how."""
     check_version(bottleneck, expected_version)
-    if bottleneck.status not in OPEN_BOTTLENECK_STATUSES:
+    if not state_allows("resolve_bottleneck", bottleneck):
         raise ValidationError({"_": [_("This bottleneck is already resolved.")]})
     note = (note or "").strip()
     if not note:
@@ -109,7 +110,7 @@ def edit_bottleneck(bottleneck, user, *, expected_version, today: date, **fields
     check_version(bottleneck, expected_version)
     unknown = set(fields) - set(EDITABLE)
     errors = {name: [_("This field cannot be changed.")] for name in unknown}
-    if bottleneck.status not in OPEN_BOTTLENECK_STATUSES:
+    if not state_allows("edit_bottleneck", bottleneck):
         errors["_"] = [_("A resolved bottleneck cannot be changed.")]
     if "title" in fields:
         title = (fields["title"] or "").strip()

@@ -30,13 +30,15 @@ from tracker.i18n import N_
 from tracker.labels import LABELS, label
 from tracker.operations.errors import ValidationError
 from tracker.operations.versioning import check_version, flush_versioned
+from tracker.permissions import state_allows
 
 MEETING_FIELDS = ("title", "meeting_date", "venue", "chair", "status")
 ACTION_ITEM_FIELDS = ("text", "department_id", "responsible_officer", "due_date", "status",
                       "closing_note")
-def _require(meeting, *statuses, doing):
-    """Refuse ``doing`` (an ``N_``-marked phrase) unless the meeting is in one of ``statuses``."""
-    if meeting.status not in statuses:
+def _require(meeting, action, doing):
+    """Refuse ``doing`` (an ``N_``-marked phrase) unless the meeting's state admits ``action``
+    (``permissions.STATE_RULES``)."""
+    if not state_allows(action, meeting):
         raise ValidationError({"_": [_("%(doing)s is not possible: the meeting is %(status)s.",
                                        doing=_(doing),
                                        status=label("meeting_status", meeting.status).lower())]})
@@ -62,7 +64,7 @@ def plan_meeting(user, *, title, meeting_date, venue, chair, attendees, today, t
 
 
 def update_meeting(meeting, user, *, title, meeting_date, venue, chair, attendees):
-    _require(meeting, "planned", "held", doing=N_("Changing the meeting"))
+    _require(meeting, "edit_meeting", doing=N_("Changing the meeting"))
     before = audit.snapshot(meeting, MEETING_FIELDS)
     meeting.title, meeting.meeting_date, meeting.venue, meeting.chair = (
         title, meeting_date, venue or "", chair or "")
@@ -258,7 +260,7 @@ def build_agenda(meeting, today, t, department_ids=None, limit=12):
     """Put on a planned meeting's agenda one item per chosen department (``department_ids``,
     or the first ``limit`` of the ranking) that is not on it yet, and bring the points of
     every department item up to date. Returns the number of items added."""
-    _require(meeting, "planned", doing=N_("Building the agenda"))
+    _require(meeting, "edit_agenda", doing=N_("Building the agenda"))
     ranked = candidates(today, t, meeting=meeting)
     by_dept = {c.department_id: c for c in ranked}
     if department_ids is None:
@@ -306,7 +308,7 @@ def add_departments(meeting, user, *, department_ids, today, t):
 
 
 def add_item(meeting, user, *, title, details, department_id):
-    _require(meeting, "planned", doing=N_("Changing the agenda"))
+    _require(meeting, "edit_agenda", doing=N_("Changing the agenda"))
     position = max((i.position for i in meeting.agenda_items), default=-1) + 1
     item = AgendaItem(position=position, kind="free", title=title, details=details or "",
                       department_id=department_id or None)
@@ -318,7 +320,7 @@ def add_item(meeting, user, *, title, details, department_id):
 
 
 def edit_item(item, user, *, title, details):
-    _require(item.meeting, "planned", doing=N_("Changing the agenda"))
+    _require(item.meeting, "edit_agenda", doing=N_("Changing the agenda"))
     before = audit.snapshot(item, ("title", "details"))
     item.title, item.details = title, details or ""
     db.session.flush()
@@ -328,7 +330,7 @@ def edit_item(item, user, *, title, details):
 
 def remove_item(item, user):
     meeting = item.meeting
-    _require(meeting, "planned", doing=N_("Changing the agenda"))
+    _require(meeting, "edit_agenda", doing=N_("Changing the agenda"))
     audit.record("remove_agenda_item", "agenda_item", item.id,
                  {"meeting_id": meeting.id, "title": item.title, "kind": item.kind}, user=user)
     meeting.agenda_items.remove(item)
@@ -339,7 +341,7 @@ def remove_item(item, user):
 def move_item(item, user, *, offset):
     """Move an item one place up (-1) or down (+1)."""
     meeting = item.meeting
-    _require(meeting, "planned", doing=N_("Changing the agenda"))
+    _require(meeting, "edit_agenda", doing=N_("Changing the agenda"))
     items = sorted(meeting.agenda_items, key=lambda i: (i.position, i.id))
     i = items.index(item)
     j = i + (1 if offset > 0 else -1)
@@ -362,14 +364,15 @@ def _renumber(meeting):
 
 def held_refusal(meeting, today):
     """Why the meeting cannot be marked held today (words), or None."""
-    if meeting.status != "planned":
+    if state_allows("mark_meeting_held", meeting, today):
+        return None
+    if not state_allows("edit_agenda", meeting):  # no longer planned
         return _("%(doing)s is not possible: the meeting is %(status)s.",
-                 doing=_("Marking the meeting held"),
-                 status=label("meeting_status", meeting.status).lower())
-    if meeting.meeting_date > today:
-        return _("The meeting is dated %(day)s: it can be marked held on that day or after, "
-                 "not before.", day=meeting.meeting_date.strftime("%d-%m-%Y"))
-    return None
+                 doing=_("Marking the meeting held"), status=label("meeting_status",
+                                                              meeting.status).lower())
+    # Still planned, so it is dated after today.
+    return _("The meeting is dated %(day)s: it can be marked held on that day or after, "
+             "not before.", day=meeting.meeting_date.strftime("%d-%m-%Y"))
 
 
 def mark_held(meeting, user, *, today, t):
@@ -470,10 +473,10 @@ def _subject_states(items, today, t):
 
 def record_minutes(item, user, *, text):
     meeting = item.meeting
-    if meeting.status == "minutes_final":
+    if state_allows("amend_minutes", meeting):
         raise ValidationError({"minutes": [
             _("The minutes are final: record a correction as an amendment.")]})
-    _require(meeting, "held", doing=N_("Recording minutes"))
+    _require(meeting, "record_minutes", doing=N_("Recording minutes"))
     before = item.minutes
     item.minutes = text or ""
     db.session.flush()
@@ -487,10 +490,10 @@ def record_meeting_minutes(meeting, user, *, minutes, decisions, expected_versio
     ``decisions`` is a list of dicts (``item``, ``text``, ``department_id``,
     ``responsible_officer``, ``due_date``) to add. ``expected_version`` is the meeting's
     version the form was read at: a stale one raises ``ConflictError`` and nothing is saved."""
-    if meeting.status == "minutes_final":
+    if state_allows("amend_minutes", meeting):
         raise ValidationError({"minutes": [
             _("The minutes are final: record a correction as an amendment.")]})
-    _require(meeting, "held", doing=N_("Recording minutes"))
+    _require(meeting, "record_minutes", doing=N_("Recording minutes"))
     check_version(meeting, expected_version)
     read_version = meeting.version
     items = {i.id: i for i in meeting.agenda_items}
@@ -525,7 +528,7 @@ def finalise_summary(meeting):
 def add_decision(item, user, *, text, department_id, responsible_officer, due_date):
     """A decision taken on an agenda item becomes an action item."""
     meeting = item.meeting
-    _require(meeting, "held", doing=N_("Recording a decision"))
+    _require(meeting, "record_minutes", doing=N_("Recording a decision"))
     decision = ActionItem(
         meeting_id=meeting.id, agenda_item_id=item.id, text=text,
         department_id=department_id, responsible_officer=responsible_officer or "",
@@ -538,7 +541,7 @@ def add_decision(item, user, *, text, department_id, responsible_officer, due_da
 
 
 def remove_decision(decision, user):
-    _require(decision.meeting, "held", doing=N_("Removing a decision"))
+    _require(decision.meeting, "record_minutes", doing=N_("Removing a decision"))
     audit.record("delete", "action_item", decision.id,
                  audit.snapshot(decision, ACTION_ITEM_FIELDS), user=user)
     db.session.delete(decision)
@@ -546,7 +549,7 @@ def remove_decision(decision, user):
 
 
 def finalise_minutes(meeting, user):
-    _require(meeting, "held", doing=N_("Finalising the minutes"))
+    _require(meeting, "finalise_minutes", doing=N_("Finalising the minutes"))
     meeting.status = "minutes_final"
     meeting.finalised_at = utcnow()
     meeting.finalised_by_id = user.id if user else None
@@ -557,7 +560,7 @@ def finalise_minutes(meeting, user):
 
 def amend_minutes(item, user, *, text, reason):
     """A correction to final minutes: the text before is kept in the amendment."""
-    _require(item.meeting, "minutes_final", doing=N_("Amending the minutes"))
+    _require(item.meeting, "amend_minutes", doing=N_("Amending the minutes"))
     if (text or "") == item.minutes:
         raise ValidationError({"minutes": [_("The correction is the same as the minutes.")]})
     amendment = MinutesAmendment(agenda_item_id=item.id, user_id=user.id if user else None,

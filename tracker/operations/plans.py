@@ -23,20 +23,16 @@ from tracker import audit
 from tracker.extensions import db
 from tracker.operations.errors import ValidationError, check
 from tracker.operations.versioning import check_version, flush_versioned
+from tracker.permissions import state_allows
 
-EDITABLE_STATUSES = ("draft", "returned")
 MILESTONE_FIELDS = ("code", "title", "description", "category", "owner", "start_date",
                     "due_date", "service_id")
 PLAN_AUDITED = ("status", "current_version", "title", "review_comment")
 
 
-def is_editable(plan) -> bool:
-    """Milestones may be added, edited, reordered and removed."""
-    return plan is not None and plan.status in EDITABLE_STATUSES
-
-
-def _require_status(plan, allowed, message):
-    if plan.status not in allowed:
+def _require_state(plan, action, message):
+    """Refuse with ``message`` unless the plan's state admits ``action`` (permissions.py)."""
+    if not state_allows(action, plan):
         raise ValidationError({"_": [message]})
 
 
@@ -116,7 +112,7 @@ def _validate_milestone(plan, values, milestone=None):
 def add_milestone(plan, user, *, code, title, category, due_date, start_date=None,
                   description="", owner="", service_id=None):
     """Add a milestone at the end of a draft or returned plan."""
-    _require_status(plan, EDITABLE_STATUSES,
+    _require_state(plan, "edit_plan",
                     _("Milestones can be added only while the plan is a draft or returned."))
     values = _validate_milestone(plan, dict(
         code=code, title=title, category=category, due_date=due_date, start_date=start_date,
@@ -141,7 +137,7 @@ def edit_milestone(milestone, user, *, expected_version, code, title, category, 
                    start_date=None, description="", owner="", service_id=None):
     """Change a milestone's details while its plan is a draft or returned."""
     plan = milestone.plan
-    _require_status(plan, EDITABLE_STATUSES,
+    _require_state(plan, "edit_plan",
                     _("Milestones can be edited only while the plan is a draft or returned."))
     check_version(milestone, expected_version)
     values = _validate_milestone(plan, dict(
@@ -162,7 +158,7 @@ def edit_milestone(milestone, user, *, expected_version, code, title, category, 
 def move_milestone(milestone, user, *, offset):
     """Move a milestone up (``offset=-1``) or down (``+1``) in its plan's order."""
     plan = milestone.plan
-    _require_status(plan, EDITABLE_STATUSES,
+    _require_state(plan, "edit_plan",
                     _("Milestones can be reordered only while the plan is a draft or returned."))
     if offset not in (-1, 1):
         raise ValidationError({"offset": [_("Move one place up or down.")]})
@@ -190,7 +186,7 @@ def move_milestone(milestone, user, *, offset):
 def remove_milestone(milestone, user):
     """Remove a milestone that was never part of an approved plan and has no history."""
     plan = milestone.plan
-    _require_status(plan, EDITABLE_STATUSES,
+    _require_state(plan, "edit_plan",
                     _("Milestones can be removed only while the plan is a draft or returned."))
     if milestone.baseline_due is not None:
         raise ValidationError({"_": [
@@ -230,7 +226,7 @@ def snapshot_milestones(plan):
 def submit_plan(plan, user, *, expected_version=None):
     """Submit a draft or returned plan for review: a new ``PlanVersion`` with its snapshot."""
     check_version(plan, expected_version)
-    _require_status(plan, EDITABLE_STATUSES, _("Only a draft or returned plan can be submitted."))
+    _require_state(plan, "submit_plan", _("Only a draft or returned plan can be submitted."))
     snapshot, rows = snapshot_milestones(plan)
     if not rows:
         raise ValidationError({"_": [_("Add at least one milestone before submitting the plan.")]})
@@ -274,7 +270,7 @@ def approve_plan(plan, user, *, comment="", expected_version=None):
     """Approve the submitted version. Freezes ``baseline_due`` (to the current due date) of
     every milestone that has no baseline yet; existing baselines never move."""
     check_version(plan, expected_version)
-    _require_status(plan, ("submitted",), _("Only a submitted plan can be approved."))
+    _require_state(plan, "review_plan", _("Only a submitted plan can be approved."))
     before = audit.snapshot(plan, PLAN_AUDITED)
     version = _review(plan, user, "approved", (comment or "").strip() or None)
     frozen = {}
@@ -293,7 +289,7 @@ def approve_plan(plan, user, *, comment="", expected_version=None):
 def return_plan(plan, user, *, comment, expected_version=None):
     """Return the submitted version to the department with a comment (required)."""
     check_version(plan, expected_version)
-    _require_status(plan, ("submitted",), _("Only a submitted plan can be returned."))
+    _require_state(plan, "review_plan", _("Only a submitted plan can be returned."))
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError({"comment": [_("Say what must change before the plan is approved.")]})
@@ -309,7 +305,7 @@ def revise_plan(plan, user, *, expected_version=None):
     """Open an approved plan for changes: back to ``draft`` as the next version. The approved
     version stays readable and the milestones keep their baselines and progress."""
     check_version(plan, expected_version)
-    _require_status(plan, ("approved",), _("Only an approved plan can be revised."))
+    _require_state(plan, "revise_plan", _("Only an approved plan can be revised."))
     before = audit.snapshot(plan, PLAN_AUDITED)
     plan.status = "draft"
     _touch(plan)

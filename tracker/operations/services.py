@@ -4,6 +4,7 @@
 form view and the Excel import both call it, so a service is held to the same rules however
 it arrives. Every write records an audit entry; nothing here commits.
 """
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -183,6 +184,29 @@ def delete(service: Service, user, *, expected_version: int | None = None):
 
 # --- Import from the register's workbook ----------------------------------------------
 
+# The workbook's layout that the checks below report against (exports/services.py writes and
+# reads the workbook by the same names): its sheet, and the column each field comes from.
+SHEET = "Services"
+FIELD_COLUMNS = {
+    "name": "Service",
+    "psga_notified": "PSGA-notified",
+    "time_limit_days": "Time limit (days)",
+    "designated_officer": "Designated officer",
+    "delivery_mode": "Delivery mode",
+    "url": "Web address",
+    "target_date": "Target date",
+    "milestone": "Milestone code",
+}
+
+
+@dataclass
+class ImportError_:
+    """One thing wrong with an uploaded register, by sheet, row and column."""
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
 
 class ImportPlan:
     """What an import would do: ``changes`` (one per row: 'create', 'update' or
@@ -206,9 +230,8 @@ class ImportPlan:
 def plan_import(rows, parse_errors, user):
     """Check parsed rows (``exports.services.read_services``) against the database and the
     user's rights, without changing anything."""
-    from exports.services import FIELD_COLUMNS, SHEET, ImportError_
     from models import Department
-    from tracker.permissions import can
+    from tracker.permissions import can, can_read
 
     plan = ImportPlan()
     plan.errors.extend(parse_errors)
@@ -256,7 +279,7 @@ def plan_import(rows, parse_errors, user):
         service = None
         if row.service_id is not None:
             service = existing.get(row.service_id)
-            if service is None or (user.role == "nodal" and service.department_id != user.department_id):
+            if service is None or not can_read(user, service):
                 err(row, "ID", _("No service has the ID %(id)s.", id=row.service_id))
                 continue
             if service.department_id != dept.id:
