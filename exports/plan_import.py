@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from exports.sheet_reader import Bounds, column_name, read_sheet
 from exports.upload_safety import UploadRefused
 from tracker.labels import LABELS
+from tracker.operations.imports import ImportProblem  # noqa: F401  (the reader's problems)
 from tracker.text import hidden_character_message
 
 log = logging.getLogger(__name__)
@@ -28,22 +29,6 @@ HEADER_SEARCH_ROWS = 20
 LIMITS = {"Milestone code": 40, "Title": 300, "Owner": 200, "Description": 5000}
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 _DEPENDS_ON = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_-]*:)?[A-Za-z0-9][A-Za-z0-9._/-]*$")
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self):
-        where = [f"sheet {self.sheet}"]
-        if self.row:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}"
 
 
 @dataclass

@@ -12,6 +12,9 @@ from tracker.extensions import db
 from tracker.operations.errors import ConflictError, ValidationError
 from views.unit_of_work import dry_run, flash_refusal, form_errors, refuse, unit_of_work
 
+# Each test adds its own routes to the app: an app of its own.
+pytestmark = [pytest.mark.fresh_app, pytest.mark.commits]
+
 PAGE = """{% for m in general %}<p class=general>{{ m }}</p>{% endfor %}
 <input name=name value="{{ form.name.data or '' }}">
 {% for e in form.name.errors %}<span class=error>{{ e }}</span>{% endfor %}"""

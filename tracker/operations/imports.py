@@ -22,6 +22,25 @@ from models.base import utcnow
 from tracker import audit
 from tracker.extensions import db
 
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One problem of an uploaded plan: where (sheet, row, column) and what."""
+
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self):
+        where = [f"sheet {self.sheet}"]
+        if self.row:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
 TRACKED = ("title", "description", "category", "owner", "start_date", "due_date", "status",
            "percent_complete", "completed_on")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -171,7 +190,6 @@ def _dependency_plan(rows):
     """Resolve every "Depends on" code of ``rows``: ``(wanted, problems, names)`` where
     ``wanted`` maps a successor key (department code, CODE) to the set of predecessor keys,
     ``problems`` the codes that name no milestone (or several), ``names`` key → code."""
-    from exports.plan_import import ImportProblem
 
     with_deps = [r for r in rows if r.depends_on is not None]
     if not with_deps:
@@ -218,7 +236,6 @@ def dependency_problems(rows):
     """The problems of the "Depends on" column, checked against the file and the database
     whole: unknown codes, and dependencies that would wait for each other in a circle (named
     in order, on the row that closes it)."""
-    from exports.plan_import import ImportProblem
     from tracker.operations.dependencies import cycle_message, find_cycle, rotate
 
     wanted, problems, names = _dependency_plan(rows)
