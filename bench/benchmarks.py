@@ -42,7 +42,7 @@ def benchmark(name, *, before_scan=False):
 
 @benchmark("home_page")
 def home_page(ctx):
-    """The home page (every department's summary, ``tracker.reports``) for the Secretary,
+    """The home page (every department's summary, ``tracker.queries.summaries``) for the Secretary,
     through the app vs the same statements bare."""
     return ctx.page_vs_sql("home_page", "/", role="secretary")
 

@@ -1,6 +1,6 @@
 """The numbers of a dashboard chart as CSV or as an Excel workbook.
 
-Pure functions from a ``tracker.charts.Table`` to bytes. Text that a spreadsheet would run
+Pure functions from a ``views.charts.Table`` to bytes. Text that a spreadsheet would run
 as a formula is neutralised by ``exports.workbook`` (``csv_text`` in the CSV, ``text_cell`` in
 the workbook), as in every other export.
 """

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from exports.workbook import Column, Table, generated_label, new_workbook, to_bytes
 from models import Bottleneck, Milestone
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES
-from tracker import reports, rules
+from tracker import rules
+from tracker.queries import summaries as summary_queries
 from tracker.extensions import db
 from tracker.labels import label, lazy_label
 
@@ -27,7 +28,7 @@ COLUMNS = [
 
 
 def status_rows(today, t, department_ids=None):
-    summaries = reports.department_summaries(today, t, department_ids)
+    summaries = summary_queries.department_summaries(today, t, department_ids)
     slipped = rules.slipped_days_sql()
     slip = {d: (n, total, most) for d, n, total, most in db.session.execute(
         sa.select(Milestone.department_id, sa.func.count(), sa.func.sum(slipped),

@@ -2,7 +2,7 @@
 
 ``services_workbook`` returns the bytes of the export; ``read_services`` parses an uploaded
 workbook into typed rows and every error by sheet, row and column, without touching the
-database (``tracker.operations.services.plan_import`` checks the rows against it). The
+database (``tracker.operations.services.check_import`` checks the rows against it). The
 import's messages are in the reader's language; the workbook itself stays in English, the
 words the import reads back.
 """
@@ -56,7 +56,7 @@ SUMMARY_COLUMNS = (
 
 def services_workbook(rows, summaries, generated_at: datetime) -> bytes:
     """``rows``: (Service, department code, department name, milestone code) tuples;
-    ``summaries``: ``tracker.reports.ServiceSummary`` list; ``generated_at`` aware local."""
+    ``summaries``: ``tracker.queries.summaries.ServiceSummary`` list; ``generated_at`` aware local."""
     wb = new_workbook()
     generated = generated_label(generated_at)
     Table(wb, SHEET, "Service register", COLUMNS, generated).write(

@@ -23,7 +23,7 @@ from werkzeug.routing import Map
 
 from models import AgendaItem, ApiToken, AuditLog, Notification, PlanVersion
 from tests import factories
-from tracker import auth
+from views import auth
 from tracker.extensions import db
 from tracker.security_log import SECURITY_AUDIT_ACTIONS
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from models import AuditLog, User
 from models.base import utcnow
 from tests import factories
-from tracker.auth import FAILED_MESSAGE
+from views.auth import FAILED_MESSAGE
 from tracker.extensions import db
 
 
@@ -129,7 +129,7 @@ import pytest  # noqa: E402
 
 from tests.route_walk import csrf_token, sign_in_as  # noqa: E402
 from tracker import create_app  # noqa: E402
-from tracker.auth import safe_next, session_expired, start_session  # noqa: E402
+from views.auth import safe_next, session_expired, start_session  # noqa: E402
 
 ISO_WITH_OFFSET = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+05:30"
 
@@ -280,7 +280,7 @@ def test_a_request_refreshes_the_idle_clock(app, client):
 
 
 def test_unknown_email_spends_a_password_hash_like_a_known_one(app, client, monkeypatch):
-    import tracker.auth as auth_module
+    import views.auth as auth_module
 
     checked = []
     real = auth_module.check_password_hash

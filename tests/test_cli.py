@@ -89,11 +89,12 @@ def test_seed_demo_twice_gives_the_same_counts(runner):
 
 
 def test_seed_demo_shows_a_mix_of_health(runner, app):
-    from tracker import clock, reports
+    from tracker import clock
+    from tracker.queries import summaries as summary_queries
     from tracker.settings import thresholds
 
     runner.invoke(args=["seed-demo"])
-    summaries = reports.department_summaries(clock.today(), thresholds())
+    summaries = summary_queries.department_summaries(clock.today(), thresholds())
     totals = {}
     for s in summaries:
         for health, n in s.counts.items():
@@ -136,7 +137,7 @@ def test_building_the_app_imports_no_chart_workbook_migration_or_api_description
     # What `flask jobs run NAME` and a web worker load: the app, the job table, the scan.
     loaded = _modules_after("from tracker import create_app\napp = create_app()\n"
                             "import jobs.scheduler, jobs.scan, jobs.digest", tmp_path)
-    assert {"views.dashboard", "views.services", "tracker.charts", "jobs.scheduler"} <= loaded
+    assert {"views.dashboard", "views.services", "views.charts", "jobs.scheduler"} <= loaded
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY_PACKAGES)
     assert heavy == []
     built = _modules_after("from tracker import create_app\napp = create_app()\n"

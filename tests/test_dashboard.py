@@ -1,5 +1,5 @@
-"""The dashboard's aggregate queries and charts against known data (tracker.dashboard,
-tracker.charts), and the rules added for them (Python and SQL forms agree)."""
+"""The dashboard's aggregate queries and charts against known data (tracker.queries.overview,
+views.charts), and the rules added for them (Python and SQL forms agree)."""
 from collections import Counter
 from datetime import date, timedelta
 
@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from models import ActionPlan, Department, DigitalAsset, Milestone
 from tests import dashboard_data, factories
-from tracker import charts, clock, rules
-from tracker import dashboard as dash
+from tracker import clock, rules
+from views import charts
+from tracker.queries import overview as dash
 from tracker.extensions import db
 from tracker.settings import thresholds
 

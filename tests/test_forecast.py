@@ -399,7 +399,7 @@ def test_find_cycle_names_the_circle_in_order():
 
 
 def test_the_stored_forecast_reaches_the_scorecard_timeline_and_agenda(world, as_user):
-    from tracker import dashboard as dash
+    from tracker.queries import overview as dash
     from tracker.operations import meetings
 
     p3, f8 = world["p3"], world["f8"]

@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app):
-    from tracker.auth import bp as auth
+    from views.auth import bp as auth
     from views.admin import bp as admin
     from views.api_help import bp as api_help
     from views.attachments import bp as attachments

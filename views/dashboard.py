@@ -17,8 +17,9 @@ from models import Bottleneck, Department, DigitalAsset, Milestone, MilestoneUpd
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES, SEVERITIES
 from models.milestone import MILESTONE_CATEGORIES
 from models.service import DELIVERY_MODES
-from tracker import assets, charts, clock, rules
-from tracker import dashboard as dash
+from tracker import assets, clock, rules
+from views import charts
+from tracker.queries import overview as dash
 from tracker.extensions import db
 from tracker.labels import label
 from tracker.permissions import authorize, can, visible_department_ids

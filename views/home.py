@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from models import ActionPlan, Department
-from tracker import clock, reports
-from tracker import worklists as work
+from tracker import clock
+from tracker.queries import summaries as summary_queries
+from tracker.queries import worklists as work
 from tracker.extensions import db
 from tracker.operations import plans as plan_ops
 from tracker.permissions import authorize, visible_department_ids
@@ -33,7 +34,7 @@ PLAN_LIST_TITLES = {
 
 
 def _overview(today):
-    summaries = reports.department_summaries(today, thresholds(), visible_department_ids(current_user))
+    summaries = summary_queries.department_summaries(today, thresholds(), visible_department_ids(current_user))
     totals = {}
     for s in summaries:
         for health, n in s.counts.items():
@@ -209,6 +210,6 @@ def set_language():
                              {"locale": [current_user.locale, code]})
                 current_user.locale = code
         refresh()  # the locale chosen for this request so far is no longer the user's
-    from tracker.auth import safe_next
+    from views.auth import safe_next
 
     return redirect(safe_next(request.form.get("next")) or url_for("home.index"))

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from models import Department, Flag, Notification
 from models.base import utcnow
-from tracker.auth import safe_next
+from views.auth import safe_next
 from tracker.extensions import db
 from tracker.operations import notifications as operations
 from tracker.links import subject_url

@@ -19,7 +19,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from views.list_export import ListColumn, export_format, export_list
 from models import Department, Milestone, Service
 from models.milestone import CLOSED_STATUSES
-from tracker import clock, reports
+from tracker import clock
+from tracker.queries import summaries as summary_queries
 from tracker.extensions import db
 from tracker.i18n import N_
 from tracker.labels import choices, label
@@ -165,8 +166,8 @@ def index():
 @bp.route("/summary")
 @login_required
 def summary():
-    summaries = reports.service_summaries(visible_department_ids(current_user))
-    totals = reports.ServiceSummary(department=None)
+    summaries = summary_queries.service_summaries(visible_department_ids(current_user))
+    totals = summary_queries.ServiceSummary(department=None)
     for s in summaries:
         totals.total += s.total
         totals.notified += s.notified
@@ -203,7 +204,7 @@ def export():
     scope = visible_department_ids(current_user)
     code = department_filter()
     rows = register_rows(scope, code)
-    summaries = reports.service_summaries(scope)
+    summaries = summary_queries.service_summaries(scope)
     now = generated_at()
     data = services_export.services_workbook(rows, summaries, now)
     return xlsx_response(data, dated(
@@ -248,7 +249,7 @@ def import_workbook():
         return render_template("services/import.html", form=form, plan=None), 422
     rows, parse_errors = services_export.read_services(data)
     with dry_run():
-        plan = service_ops.plan_import(rows, parse_errors, current_user)
+        plan = service_ops.check_import(rows, parse_errors, current_user)
     if not plan.ok:
         return render_template("services/import.html", form=form, plan=plan), 422
     for stale in _upload_dir().glob(f"services-{current_user.id}-*.xlsx"):

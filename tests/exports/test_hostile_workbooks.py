@@ -133,9 +133,9 @@ def test_a_nodal_officers_upload_with_other_departments_gets_one_message(app, as
     rows = [(factories.service(department=d, name=f"Service {n}"), d.code, d.name, None)
             for d in others for n in range(4)]
     parsed, parse_errors = read_services(services_workbook(rows, [], AT))
-    from tracker.operations.services import plan_import
+    from tracker.operations.services import check_import
 
-    plan = plan_import(parsed, parse_errors, officer)
+    plan = check_import(parsed, parse_errors, officer)
     messages = [e.message for e in plan.errors]
     assert len(messages) == 1, messages
     assert messages[0].startswith("20 rows are services of other departments (Department 0, "

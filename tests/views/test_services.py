@@ -133,14 +133,14 @@ def test_summary_counts_and_shares(world, as_user):
     factories.service(department=own, psga_notified=False, time_limit_days=None,
                       delivery_mode="online_standalone", url="https://b.example/")
     factories.service(department=own, psga_notified=True, delivery_mode="offline")
-    from tracker import reports
+    from tracker.queries import summaries as summary_queries
 
-    own_summary = {s.department.code: s for s in reports.service_summaries()}["own"]
+    own_summary = {s.department.code: s for s in summary_queries.service_summaries()}["own"]
     assert (own_summary.total, own_summary.notified, own_summary.online,
             own_summary.integrated) == (4, 3, 2, 1)
     assert (own_summary.notified_share, own_summary.online_share,
             own_summary.integrated_share) == (75, 50, 25)
-    other_summary = {s.department.code: s for s in reports.service_summaries()}["other"]
+    other_summary = {s.department.code: s for s in summary_queries.service_summaries()}["other"]
     assert other_summary.total == 0 and other_summary.online_share is None
     page = as_user(world["users"]["viewer"]).get("/services/summary").get_data(as_text=True)
     assert "75%" in page and "50%" in page and "25%" in page

@@ -227,7 +227,7 @@ class ImportPlan:
         return result
 
 
-def plan_import(rows, parse_errors, user):
+def check_import(rows, parse_errors, user):
     """Check parsed rows (``exports.services.read_services``) against the database and the
     user's rights, without changing anything."""
     from models import Department
@@ -342,7 +342,7 @@ def apply_import(rows, parse_errors, user):
     acceptable, apply them all. Returns the plan; the caller commits or rolls back."""
     from models import Department
 
-    plan = plan_import(rows, parse_errors, user)
+    plan = check_import(rows, parse_errors, user)
     if not plan.ok:
         return plan
     by_row = {r.row: r for r in rows}

@@ -1,6 +1,6 @@
 """The dashboard's charts, built with Plotly in Python, and the table of numbers behind each.
 
-Each builder takes the ``Overview`` of ``tracker.dashboard`` and a ``link(**args)`` callable
+Each builder takes the ``Overview`` of ``tracker.queries.overview`` and a ``link(**args)`` callable
 that returns the address of the records behind a bar or a cell, and returns a ``Chart``: the
 figure (as JSON for plotly.js, each bar's address in its ``customdata``) and a ``Table`` with
 the same numbers. Health, severity and delivery mode are never shown by colour alone: every
@@ -19,7 +19,7 @@ from models.bottleneck import SEVERITIES
 from models.service import DELIVERY_MODES
 from tracker import rules
 from tracker.labels import label as code_label
-from tracker.dashboard import CHART_HEALTHS
+from tracker.queries.overview import CHART_HEALTHS
 
 
 class _LazyGraphObjects:
