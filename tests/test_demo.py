@@ -51,3 +51,33 @@ def test_demo_history_is_never_after_now(app):
     for milestone_id, at, _ in rows:
         by_milestone.setdefault(milestone_id, []).append(at)
     assert all(ats == sorted(ats) for ats in by_milestone.values())
+
+
+def test_the_demo_roadmap_has_dependencies_the_scan_follows(app):
+    """Services go live after the website's audit, payments after the move to the cloud, and
+    Health's integration waits for the Public Works Department: the scan flags successors."""
+    from jobs import scan
+    from models import Department, Flag, Milestone, MilestoneDependency
+    from tracker import clock
+    from tracker.settings import thresholds
+
+    demo.seed(clock.today(), "demo")
+    db.session.commit()
+    pred, succ = sa.orm.aliased(Milestone), sa.orm.aliased(Milestone)
+    links = db.session.execute(
+        sa.select(pred.title, succ.title, pred.department_id != succ.department_id)
+        .select_from(MilestoneDependency)
+        .join(pred, pred.id == MilestoneDependency.predecessor_id)
+        .join(succ, succ.id == MilestoneDependency.successor_id)).all()
+    assert len(links) > 20
+    assert any(p.startswith("Security audit") and s.startswith("Integrate '")
+               for p, s, _cross in links)
+    cross = [(p, s) for p, s, across in links if across]
+    health = db.session.execute(sa.select(Department.id).filter_by(code="health")).scalar_one()
+    assert len(cross) == 1 and db.session.execute(
+        sa.select(Milestone.department_id).filter_by(title=cross[0][1])
+        .where(Milestone.department_id == health)).scalar() == health
+    scan.scan(clock.today(), utcnow(), thresholds())
+    db.session.commit()
+    assert db.session.execute(sa.select(sa.func.count(Flag.id))
+                              .filter_by(kind="predecessor_at_risk")).scalar() > 0

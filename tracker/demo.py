@@ -20,6 +20,7 @@ from models import (
     Department,
     DigitalAsset,
     Milestone,
+    MilestoneDependency,
     MilestoneUpdate,
     PlanVersion,
     ReviewMeeting,
@@ -146,9 +147,42 @@ def _seed(today: date, password: str):
         nodal = users[f"nodal.{code}@{DOMAIN}"]
         _seed_plan(dept, plan_stage[code], per_dept[code], bottleneck_budget[code],
                    services.get(code, []), nodal, nic, secretary, today, rng)
+    _seed_dependencies()
     _seed_meetings(departments, users, today, rng)
     db.session.flush()
     return counts()
+
+
+def _seed_dependencies():
+    """The finish-to-start dependencies a roadmap has: in every department a service goes
+    live on the portal only after the website's security audit, and online payment only
+    after the applications move to the NIC cloud; across departments, Health's service
+    integration waits for the Public Works Department's move to the cloud."""
+    db.session.flush()
+    rows = db.session.execute(
+        sa.select(Milestone.id, Milestone.title, Department.code)
+        .join(Department, Department.id == Milestone.department_id)).all()
+    by_dept = {}
+    for ident, title, code in rows:
+        by_dept.setdefault(code, []).append((ident, title))
+
+    def find(code, start):
+        return next((i for i, t in by_dept.get(code, []) if t.startswith(start)), None)
+
+    links = set()
+    for code in by_dept:
+        for successor, predecessor in (("Integrate '", "Security audit of the website"),
+                                       ("Online application and payment", "Move applications")):
+            s_id, p_id = find(code, successor), find(code, predecessor)
+            if s_id and p_id:
+                links.add((p_id, s_id))
+    s_id, p_id = find("health", "Integrate '"), find("pwd", "Move applications")
+    if s_id and p_id:
+        links.add((p_id, s_id))
+    links -= set(db.session.execute(sa.select(MilestoneDependency.predecessor_id,
+                                              MilestoneDependency.successor_id)).tuples())
+    db.session.add_all(MilestoneDependency(predecessor_id=p, successor_id=s)
+                       for p, s in sorted(links))
 
 
 def counts():
