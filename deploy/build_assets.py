@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tracker.assets import PLOTLY_BASIC, PLOTLY_JS_VERSION, PRECOMPRESSED_SUFFIXES, STATIC, VENDOR  # noqa: E402
+from tracker.platform.assets import PLOTLY_BASIC, PLOTLY_JS_VERSION, PRECOMPRESSED_SUFFIXES, STATIC, VENDOR  # noqa: E402
 
 PACKAGE = "plotly.js-basic-dist-min"
 INTEGRITY = ("sha512-1oNF8PeQx2hv/y7tqEVWKD3JGwn/MGEMQ8mL9HUwsaqG9FGy/OU5FHUHvzqbqxN4mnwZG"

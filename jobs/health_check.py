@@ -4,7 +4,7 @@
 hop is checked, refuses any hop that is not http(s), reads at most ``MAX_BYTES`` of the body
 and treats every answer as untrusted text (nothing is rendered; stored strings are cut and
 stripped of control characters, and the templates escape them). Every hop goes through the
-outbound policy (``tracker.outbound``): the name is looked up once, each address checked
+outbound policy (``tracker.platform.outbound``): the name is looked up once, each address checked
 (no loopback, private, link-local, multicast, reserved or unspecified target unless
 ``OUTBOUND_ALLOW`` names it) and the connection made to that checked address. One time
 budget (``HEALTH_CHECK_TIMEOUT_SECONDS``) covers the whole check: every hop and every byte.
@@ -31,7 +31,7 @@ from flask import current_app, has_app_context
 from models import Department, DigitalAsset, HealthCheck
 from models.digital_asset import SECURITY_HEADERS
 from models.base import utcnow
-from tracker import outbound
+from tracker.platform import outbound
 from tracker.extensions import db
 
 MAX_BYTES = 256 * 1024
@@ -261,7 +261,7 @@ def _probe_http_redirect(url, budget, policy):
 
 def check_url(url, timeout=10.0, probe_http=True, policy=None) -> CheckResult:
     """Check one address within ``timeout`` seconds in all (every hop, lookup and byte),
-    contacting only what ``policy`` (``tracker.outbound``; by default the app's, else public
+    contacting only what ``policy`` (``tracker.platform.outbound``; by default the app's, else public
     addresses only) allows. Never raises: every failure becomes ``error`` on the result; a
     reserved demonstration address is ``not_checked``."""
     if policy is None:

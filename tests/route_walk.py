@@ -25,7 +25,7 @@ from models import AgendaItem, ApiToken, AuditLog, Notification, PlanVersion
 from tests import factories
 from views import auth
 from tracker.extensions import db
-from tracker.security_log import SECURITY_AUDIT_ACTIONS
+from tracker.platform.security_log import SECURITY_AUDIT_ACTIONS
 
 ROLES = ("anonymous", "viewer", "nodal_own", "nodal_other", "nic", "secretary", "admin")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from models import AuditLog, Department
 from tests.conftest import BACKEND
 from tests.route_walk import build_world
-from tracker import backup as backup_module
+from tracker.platform import backup as backup_module
 from tracker import create_app
 from tracker.extensions import db
 

@@ -167,7 +167,7 @@ def test_db_upgrade_through_the_cli_builds_the_schema(tmp_path):
 
 def test_backup_does_not_import_the_cli_module(tmp_path):
     """The dependency runs one way: ``tracker.cli`` registers backup's commands."""
-    code = ("import sys, tracker.backup\n"
+    code = ("import sys, tracker.platform.backup\n"
             "print('tracker.cli' in sys.modules)")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,

@@ -8,7 +8,7 @@ import pytest
 from flask import Response, stream_with_context
 
 from tests import factories
-from tracker import assets
+from tracker.platform import assets
 
 BR = {"Accept-Encoding": "gzip, deflate, br"}
 GZ = {"Accept-Encoding": "gzip"}

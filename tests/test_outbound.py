@@ -5,7 +5,7 @@ import ipaddress
 import pytest
 
 from tests import factories
-from tracker.outbound import Policy, Refused, parse_ip
+from tracker.platform.outbound import Policy, Refused, parse_ip
 
 DEFAULT = Policy()
 

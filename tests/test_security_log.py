@@ -3,7 +3,7 @@ import logging
 import re
 from datetime import datetime, timezone
 
-from tracker import security_log
+from tracker.platform import security_log
 
 
 def test_formatter_stamps_lines_with_the_local_offset():

@@ -69,7 +69,7 @@ def register_blueprints(app):
 
 def register_compression(app):
     """Every text response compressed (brotli or gzip), static files sent precompressed."""
-    from tracker import assets
+    from tracker.platform import assets
 
     assets.init_app(app)
 
@@ -81,7 +81,7 @@ def register_templating(app):
 
 
 def register_security(app):
-    from tracker import security
+    from tracker.platform import security
 
     security.init_app(app)
 
@@ -101,6 +101,6 @@ def register_cli(app):
 def register_logging(app):
     """Log lines on stderr stamped with the local time and its offset (ISO 8601); the
     security events also to ``SECURITY_LOG_FILE`` when set. Tests leave logging to pytest."""
-    from tracker import security_log
+    from tracker.platform import security_log
 
     security_log.configure(app)

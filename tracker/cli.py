@@ -15,7 +15,7 @@ def init_app(app):
     (the dependency runs one way: this module imports theirs, they do not import it), and
     ``db`` (Flask-Migrate), whose imports wait until it runs."""
     from jobs import cli as jobs_cli
-    from tracker import backup
+    from tracker.platform import backup
 
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)

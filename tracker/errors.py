@@ -6,7 +6,7 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from tracker import security_log
+from tracker.platform import security_log
 from tracker.i18n import N_
 
 MESSAGES = {

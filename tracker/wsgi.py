@@ -4,7 +4,7 @@
 Behind a reverse proxy set ``TRUSTED_PROXIES`` to the number of proxies in front (1 for the
 nginx of deploy/): the client's address (sign-in rate limit, audit log), scheme and host
 are then taken from the X-Forwarded-* headers those proxies set, and from nowhere else
-(``tracker/security.py``).
+(``tracker/platform/security.py``).
 """
 from tracker import create_app
 

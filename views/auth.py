@@ -5,7 +5,7 @@ One message for every failed sign-in (no user enumeration); lock-out after
 per-user session counter, so that a cookie copied before sign-out is refused after it; a
 session ends after ``SESSION_IDLE_MINUTES`` without a request and ``SESSION_MAX_HOURS`` after
 sign-in, whatever happens. Every sign-in event is an audit entry and a line of the security
-log (``tracker.security_log``).
+log (``tracker.platform.security_log``).
 """
 import logging
 from datetime import timedelta, timezone
@@ -28,7 +28,8 @@ from wtforms.validators import DataRequired, Email, Length
 
 from models import User
 from models.base import utcnow
-from tracker import audit, security_log
+from tracker import audit
+from tracker.platform import security_log
 from tracker.extensions import db, limiter, login_manager
 from tracker.i18n import N_
 

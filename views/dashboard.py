@@ -17,7 +17,8 @@ from models import Bottleneck, Department, DigitalAsset, Milestone, MilestoneUpd
 from models.bottleneck import OPEN_BOTTLENECK_STATUSES, SEVERITIES
 from models.milestone import MILESTONE_CATEGORIES
 from models.service import DELIVERY_MODES
-from tracker import assets, clock, rules
+from tracker import clock, rules
+from tracker.platform import assets
 from views import charts
 from tracker.queries import overview as dash
 from tracker.extensions import db

@@ -18,7 +18,7 @@ from models import DigitalAsset, HealthCheck
 from tests import factories
 from tracker import rules
 from tracker.extensions import db
-from tracker.outbound import Policy
+from tracker.platform.outbound import Policy
 
 ALL_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000",
@@ -418,7 +418,7 @@ def fake_dns(monkeypatch):
     loopback (so a 'public' site can be a test server)."""
     import socket as socket_module
 
-    from tracker import outbound
+    from tracker.platform import outbound
 
     names = {}
     routes = {}
@@ -497,7 +497,7 @@ def test_the_connection_goes_to_the_address_checked_not_a_second_lookup(listener
     public = listeners()
     names[PUBLIC_NAME] = PUBLIC_IP
     routes[PUBLIC_IP] = public.port
-    from tracker import outbound
+    from tracker.platform import outbound
 
     lookups = []
     real = outbound.socket.getaddrinfo

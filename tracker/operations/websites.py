@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from models import DigitalAsset, HealthCheck
 from models.base import utcnow
 from models.digital_asset import ASSET_KINDS, HOSTS
-from tracker import audit, outbound
+from tracker import audit
+from tracker.platform import outbound
 from tracker.extensions import db
 from tracker.operations.errors import check
 from tracker.operations.versioning import check_version, flush_versioned

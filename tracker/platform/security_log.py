@@ -1,7 +1,7 @@
 """The security log: who did what, when (ISO 8601 with the local offset) and from where.
 
 Every sign-in, failed sign-in, lock-out, sign-out, expired session and refused request is
-written as one line to the ``tracker.security`` logger, e.g.::
+written as one line to the ``tracker.platform.security`` logger, e.g.::
 
     2026-11-29T19:05:02.114+05:30 WARNING tracker.security event=access_refused
     at=2026-11-29T19:05:02.113+05:30 user=7 email=nodal.pwd@ladakh.example role=nodal

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flask import current_app, request, send_from_directory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC = ROOT / "static"
 VENDOR = STATIC / "vendor"
 PLOTLY_JS_VERSION = "4.1.1"  # keep in step with the Makefile's PLOTLY_JS_VERSION
