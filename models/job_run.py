@@ -5,6 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
 
+# How a run ended, as stored in ``outcome`` (their words: tracker.labels, kind "job_outcome").
+OUTCOMES = ("running", "ok", "failed", "abandoned")
+
 
 def describe_holder(holder):
     """'host web-1, process 4242' from a holder id; the text itself when not one."""
