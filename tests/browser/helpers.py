@@ -161,6 +161,27 @@ def screenshot(page, name):
     return path
 
 
+PHONE = 375
+
+
+def checked(page, name):
+    """axe at the page's width and a phone's, no sideways scrolling on the phone, screenshots
+    at both; plotly.js redraws its charts for the new width (responsive), so charts are
+    waited for first. The page is left at its width."""
+    check_a11y(page)
+    screenshot(page, name)
+    size = page.viewport_size
+    page.set_viewport_size({"width": PHONE, "height": size["height"]})
+    try:
+        page.wait_for_function("""() => Array.from(document.querySelectorAll('.chart .main-svg'))
+            .every(s => s.getBoundingClientRect().right <= document.documentElement.clientWidth)""")
+        check_phone_width(page)
+        check_a11y(page)
+        screenshot(page, name)
+    finally:
+        page.set_viewport_size(size)
+
+
 def release():
     """End the test thread's transaction, so the server thread can write (see conftest)."""
     from tracker.extensions import db

@@ -10,26 +10,11 @@ import pytest
 
 from models import Department, Flag, User
 from tests import factories
-from tests.browser.helpers import check_a11y, check_phone_width, release, screenshot, sign_in
+from tests.browser.helpers import checked, release, sign_in
 from tracker import clock
 from tracker.extensions import db
 
 expect = pytest.importorskip("playwright.sync_api").expect
-
-PHONE = 375
-
-
-def checked(page, name):
-    """axe, and no sideways scrolling at a phone's width; screenshots at both widths."""
-    check_a11y(page)
-    screenshot(page, name)
-    size = page.viewport_size
-    page.set_viewport_size({"width": PHONE, "height": size["height"]})
-    try:
-        check_phone_width(page)
-        screenshot(page, name)
-    finally:
-        page.set_viewport_size(size)
 
 
 @pytest.fixture

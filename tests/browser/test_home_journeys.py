@@ -10,27 +10,12 @@ import pytest
 
 from models import ActionPlan
 from tests import factories
-from tests.browser.helpers import check_a11y, check_phone_width, release, screenshot, sign_in
+from tests.browser.helpers import check_a11y, checked, release, sign_in
 from tracker import clock
 from tracker.extensions import db
 from tracker.operations import plans as plan_ops
 
 expect = pytest.importorskip("playwright.sync_api").expect
-
-PHONE = 375
-
-
-def checked(page, name):
-    check_a11y(page)
-    screenshot(page, name)
-    size = page.viewport_size
-    page.set_viewport_size({"width": PHONE, "height": 800})
-    try:
-        check_phone_width(page)
-        check_a11y(page)
-        screenshot(page, name)
-    finally:
-        page.set_viewport_size(size)
 
 
 @pytest.fixture

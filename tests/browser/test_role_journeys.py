@@ -13,31 +13,13 @@ import pytest
 
 from models import Milestone
 from tests import factories
-from tests.browser.helpers import check_a11y, check_keyboard, check_phone_width, \
-    has_focus_indicator, focus_info, release, screenshot, sign_in
+from tests.browser.helpers import check_keyboard, checked, \
+    has_focus_indicator, focus_info, release, sign_in
 from tracker import clock
 from tracker.extensions import db
 
 expect = pytest.importorskip("playwright.sync_api").expect
 openpyxl = pytest.importorskip("openpyxl")
-
-PHONE = 375
-
-
-def checked(page, name):
-    """axe, and the page at phone width, on the page as it is now; screenshots at both widths."""
-    check_a11y(page)
-    screenshot(page, name)
-    size = page.viewport_size
-    page.set_viewport_size({"width": PHONE, "height": size["height"]})
-    try:
-        # plotly.js redraws its charts for the new width (responsive) a moment later.
-        page.wait_for_function("""() => Array.from(document.querySelectorAll('.chart .main-svg'))
-            .every(s => s.getBoundingClientRect().right <= document.documentElement.clientWidth)""")
-        check_phone_width(page)
-        screenshot(page, name)
-    finally:
-        page.set_viewport_size(size)
 
 
 def tab_to(page, selector, limit=60):
