@@ -12,7 +12,7 @@ from models.meeting import ActionItem, AgendaItem, Attendee, MinutesAmendment, R
 from models.milestone import Milestone, MilestoneUpdate
 from models.notification import Notification
 from models.service import Service
-from models.setting import SchedulerLease, Setting
+from models.setting import Setting
 from models.user import ApiToken, User
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "Notification",
     "PlanVersion",
     "ReviewMeeting",
-    "SchedulerLease",
     "Service",
     "Setting",
     "User",

@@ -17,14 +17,3 @@ class Setting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-
-class SchedulerLease(db.Model):
-    """Who may run scheduled jobs now. A scheduler renews its lease; another takes over
-    only after it expires, so at most one runs jobs however many are started."""
-
-    __tablename__ = "scheduler_leases"
-
-    name: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
-    holder: Mapped[str] = mapped_column(sa.String(200))
-    expires_at: Mapped[datetime]
-    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
