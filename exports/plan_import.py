@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from exports.sheet_reader import Bounds, column_name, read_sheet
 from exports.upload_safety import UploadRefused
 from tracker.labels import LABELS
-from tracker.operations.imports import ImportProblem  # noqa: F401  (the reader's problems)
+from tracker.operations.imports import ImportProblem
 from tracker.text import hidden_character_message
 
 log = logging.getLogger(__name__)

@@ -6,13 +6,14 @@ the current record.
 """
 import re
 
-from flask import request, url_for
+from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from models import Bottleneck, Department, Milestone
 from tracker import clock
 from tracker.extensions import db
 from tracker.operations import bottlenecks as bottleneck_ops
+from tracker.operations import dependencies as dependency_ops
 from tracker.operations.milestones import record_milestone_update
 from tracker.permissions import authorize
 from views.api.blueprint import bp
@@ -205,9 +206,7 @@ def _dependency_json(m, department_name):
 
 
 def _dependencies_body(milestone):
-    from tracker.operations.dependencies import neighbours
-
-    preds, succs, left_off = neighbours(milestone.id)
+    preds, succs, left_off = dependency_ops.neighbours(milestone.id)
     return {"milestone_id": milestone.id,
             "predecessors": [_dependency_json(*row) for row in preds],
             "successors": [_dependency_json(*row) for row in succs],
@@ -217,8 +216,6 @@ def _dependencies_body(milestone):
 @bp.get("/milestones/<int:milestone_id>/dependencies")
 def milestone_dependencies(milestone_id):
     """What the milestone waits for and what waits for it (finish-to-start)."""
-    from flask import jsonify
-
     return jsonify(_dependencies_body(_get_visible(Milestone, milestone_id)))
 
 
@@ -226,16 +223,12 @@ def milestone_dependencies(milestone_id):
 def add_milestone_dependency(milestone_id):
     """The milestone waits for another, named by ``predecessor`` (its code, or
     ``DEPARTMENT:CODE``). A cycle is refused (422) with its members named in order."""
-    from flask import jsonify
-
-    from tracker.operations import dependencies as ops
-
     milestone = _get_visible(Milestone, milestone_id)
     authorize("update_milestone", milestone)
     code = read_body(json_body()).predecessor
     with write(Milestone):
-        predecessor = ops.resolve_code(code, milestone)
-        ops.add_dependency(milestone, current_user, predecessor=predecessor)
+        predecessor = dependency_ops.resolve_code(code, milestone)
+        dependency_ops.add_dependency(milestone, current_user, predecessor=predecessor)
     response = jsonify(_dependencies_body(milestone))
     response.status_code = 201
     return response
@@ -243,13 +236,10 @@ def add_milestone_dependency(milestone_id):
 
 @bp.delete("/milestones/<int:milestone_id>/dependencies/<int:predecessor_id>")
 def remove_milestone_dependency(milestone_id, predecessor_id):
-    from flask import jsonify
-
-    from tracker.operations import dependencies as ops
-
     milestone = _get_visible(Milestone, milestone_id)
     authorize("update_milestone", milestone)
     with write(Milestone):
-        if ops.remove_dependency(milestone, current_user, predecessor_id=predecessor_id) is None:
+        if dependency_ops.remove_dependency(milestone, current_user,
+                                            predecessor_id=predecessor_id) is None:
             raise ApiError(404, "The milestone does not wait for that milestone.")
     return jsonify(_dependencies_body(milestone))
