@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from models import AuditLog, Department, User
@@ -117,11 +118,11 @@ def test_seed_demo_if_empty_skips_a_loaded_database(runner):
 ROOT = Path(__file__).resolve().parent.parent
 # What building the app (every page, job and CLI command) must not import: the charts'
 # Plotly, the workbooks' openpyxl, Flask-Migrate's Alembic (only `flask db` needs them), the
-# scheduler's APScheduler (the scheduler and `jobs` commands) and the test tools. The API's
-# route table and its pydantic models load with the app (they validate every API request);
-# the OpenAPI document built from them is made on the first request for it, not before.
+# scheduler's APScheduler (the scheduler and `jobs` commands), the API's pydantic models and
+# the test tools. The views, and the pydantic models with the API's, load on the first
+# request (or URL built); the OpenAPI document on the first request for it.
 HEAVY_PACKAGES = ("plotly", "openpyxl", "alembic", "flask_migrate", "apscheduler",
-                  "schemathesis", "hypothesis", "playwright")
+                  "pydantic", "schemathesis", "hypothesis", "playwright")
 
 
 def _modules_after(code, tmp_path):
@@ -133,16 +134,33 @@ def _modules_after(code, tmp_path):
     return set(out)
 
 
-def test_building_the_app_imports_no_chart_workbook_migration_or_api_description_code(tmp_path):
-    # What `flask jobs run NAME` and a web worker load: the app, the job table, the scan.
-    # The API's route table loads with the app; its OpenAPI document is not built.
+def test_building_the_app_imports_no_view_chart_workbook_migration_or_api_code(tmp_path):
+    # What `flask jobs run NAME` and the scheduler load: the app, the job table, the scan.
     loaded = _modules_after("from tracker import create_app\napp = create_app()\n"
-                            "import jobs.scheduler, jobs.scan, jobs.digest\nimport sys\n"
-                            "assert sys.modules['views.api.openapi'].components.cache_info()"
-                            ".currsize == 0", tmp_path)
-    assert {"views.dashboard", "views.services", "views.charts", "jobs.scheduler"} <= loaded
+                            "import jobs.scheduler, jobs.scan, jobs.digest", tmp_path)
+    assert "jobs.scheduler" in loaded
+    assert sorted(m for m in loaded if m == "views" or m.startswith("views.")) == []
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY_PACKAGES)
-    assert heavy == []
+    assert heavy == [], heavy
+
+
+def test_the_first_request_loads_the_views_and_the_api_models_not_the_rest(tmp_path):
+    loaded = _modules_after(
+        "from tracker import create_app\napp = create_app()\n"
+        "assert app.test_client().get('/sign-in').status_code == 200\n"
+        "assert app.test_client().get('/api/v1/milestones').status_code == 401\n"
+        "import sys\n"
+        "assert sys.modules['views.api.openapi'].components.cache_info().currsize == 0",
+        tmp_path)
+    assert {"views.dashboard", "views.services", "views.charts", "views.api.schemas",
+            "pydantic"} <= loaded
+    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY_PACKAGES[:-4])
+    assert heavy == [], heavy
+
+
+def test_the_wsgi_entry_point_loads_the_views_before_the_first_request(tmp_path):
+    loaded = _modules_after("import tracker.wsgi", tmp_path)
+    assert {"views.dashboard", "views.api.schemas"} <= loaded
 
 
 def test_db_command_is_listed_and_loads_flask_migrate_when_run(app, runner):
@@ -177,3 +195,38 @@ def test_backup_does_not_import_the_cli_module(tmp_path):
 def test_backup_and_restore_are_commands(runner):
     listing = runner.invoke(args=["--help"])
     assert "backup" in listing.output and "restore" in listing.output
+
+
+@pytest.mark.commits
+def test_requests_that_arrive_while_the_views_load_wait_for_them(tmp_path, monkeypatch):
+    """The first request loads the views; one arriving meanwhile (another thread of the
+    worker) waits for the whole URL map instead of routing against half of it."""
+    import threading
+    import time
+
+    import tracker
+
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'views.db'}"})
+    loading = threading.Event()
+    real = tracker.register_blueprints
+
+    def slow_register(app):
+        loading.set()
+        time.sleep(0.3)
+        real(app)
+
+    monkeypatch.setattr(tracker, "register_blueprints", slow_register)
+    answers = {}
+
+    def visit(name, path):
+        answers[name] = fresh.test_client().get(path).status_code
+
+    first = threading.Thread(target=visit, args=("first", "/sign-in"))
+    first.start()
+    assert loading.wait(5)
+    second = threading.Thread(target=visit, args=("second", "/api/v1/milestones"))
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert answers == {"first": 200, "second": 401}
+    assert fresh.url_map.is_endpoint_expecting("milestones.show", "milestone_id")

@@ -2,7 +2,13 @@
 
 ``create_app`` only wires things together: it never writes to the database and never
 starts the scheduler (``flask --app tracker serve`` and ``flask --app tracker scheduler`` do).
+
+The pages (``views``: the blueprints and all they import, the forms, the queries behind each
+page, the API's models) load when the app first routes a request or builds a URL, not when it
+is made: a CLI command or the scheduler that serves no page does not pay for them (issue 18).
+The WSGI entry point and ``serve`` load them at once, so no visitor waits for them.
 """
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -12,8 +18,47 @@ import config as config_module
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class TrackerApp(Flask):
+    """Flask whose views are registered on first use of ``url_map``: routing a request
+    (``create_url_adapter``), ``url_for`` in a request context, ``flask routes``, a test that
+    walks the routes. Threads that ask while another loads them wait for it to finish."""
+
+    _views_pending = False
+
+    def __init__(self, *args, **kwargs):
+        self._views_lock = threading.RLock()
+        self._views_loading = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def url_map(self):
+        if self._views_pending:
+            self.load_views()
+        return self._url_map
+
+    @url_map.setter
+    def url_map(self, value):
+        self._url_map = value
+
+    def defer_views(self):
+        self._views_pending = True
+
+    def load_views(self):
+        """Register the blueprints now (once; a no-op after). Returns the app."""
+        with self._views_lock:
+            # The lock is re-entrant: registering reads ``url_map`` from this same thread.
+            if self._views_pending and not self._views_loading:
+                self._views_loading = True
+                try:
+                    register_blueprints(self)
+                    self._views_pending = False
+                finally:
+                    self._views_loading = False
+        return self
+
+
 def create_app(test_config=None, config_name=None):
-    app = Flask(
+    app = TrackerApp(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -28,7 +73,7 @@ def create_app(test_config=None, config_name=None):
     Path(app.instance_path).mkdir(exist_ok=True)
 
     register_extensions(app)
-    register_blueprints(app)
+    app.defer_views()
     register_compression(app)
     register_templating(app)
     register_security(app)

@@ -134,7 +134,7 @@ def serve(host, port, scheduler):
     """Serve the app on HOST:PORT, with the scheduler in-process (the `make run` setup)."""
     from werkzeug.serving import is_running_from_reloader, run_simple
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object().load_views()  # the first visitor does not wait
     port = port or app.config["PORT"]
     reloader = app.debug
     # With the reloader, only the child process (the one serving) runs the scheduler.

@@ -8,4 +8,6 @@ are then taken from the X-Forwarded-* headers those proxies set, and from nowher
 """
 from tracker import create_app
 
-app = create_app()
+# The views load now, in the worker's start (once with gunicorn's --preload), not on the
+# first request a worker serves.
+app = create_app().load_views()

@@ -150,11 +150,6 @@ def signed_minutes_context(meeting, form=None):
             "remove_form": FlaskForm(formdata=None)}
 
 
-@bp.app_template_filter("filesize")
-def filesize(n):
-    return store.human_size(n)
-
-
 def render_meeting_refusal(meeting, form, message):
     form.file.errors = [message]
     return render_template("attachments/signed_minutes_refused.html", meeting=meeting,

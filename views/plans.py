@@ -296,18 +296,3 @@ def revise(code):
     return lifecycle(code, "edit_plan", ops.revise_plan,
                      _("The plan is open for changes as a new draft; the approved "
                        "version and the baselines stay."))
-
-
-@bp.app_template_filter("isodate")
-def isodate(value):
-    """An ISO date string (as kept in a version's snapshot) shown DD-MM-YYYY."""
-    from datetime import date
-
-    from tracker.templating import format_date
-
-    if not value:
-        return ""
-    try:
-        return format_date(date.fromisoformat(value))
-    except (TypeError, ValueError):
-        return str(value)
