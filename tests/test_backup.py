@@ -9,6 +9,7 @@ import re
 import shutil
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -216,3 +217,136 @@ def test_postgresql_backup_while_writing_restores_equal_into_an_empty_database(
             assert fk > 0  # the constraints came back with the rows
         db.engine.dispose()
     assert_consistent(counts, baseline, before, after, figure, "postgresql")
+
+
+# --- The attached files go with the rows -----------------------------------------------
+
+
+def _attach(root, meeting_id, data):
+    """One signed-minutes attachment: its row, and its bytes where the store keeps them."""
+    import hashlib
+    import secrets
+
+    from models import Attachment
+
+    key = secrets.token_hex(16)
+    (root / key[:2]).mkdir(parents=True, exist_ok=True)
+    (root / key[:2] / key).write_bytes(data)
+    db.session.add(Attachment(meeting_id=meeting_id, purpose="signed_minutes",
+                              filename="minutes.pdf", content_type="application/pdf",
+                              size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                              storage_key=key))
+    db.session.commit()
+    return key
+
+
+def _app_with_files(tmp_path, name):
+    root = tmp_path / f"{name}-files"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / name}.db",
+                      "ATTACHMENTS_DIR": str(root)})
+    with app.app_context():
+        db.create_all()
+    return app, root
+
+
+def test_backup_carries_the_attached_files_and_restore_puts_them_back(tmp_path):
+    from tests import factories
+
+    live, live_files = _app_with_files(tmp_path, "live")
+    with live.app_context():
+        meeting = factories.meeting()
+        keys = {_attach(live_files, meeting.id, b"%PDF-1.4 first"): b"%PDF-1.4 first",
+                _attach(live_files, meeting.id, b"%PDF-1.4 second" * 100): b"%PDF-1.4 second" * 100}
+    path = tmp_path / "backups" / "tracker-20261204"
+
+    made = invoke(live, "backup", str(path))
+    assert made.exit_code == 0, made.output
+    assert f"and 2 attached files (1 KB) in {path}.attachments.tar" in made.output
+    import tarfile
+
+    with tarfile.open(f"{path}.attachments.tar") as tar:
+        assert sorted(tar.getnames()) == sorted(f"{k[:2]}/{k}" for k in keys)
+
+    # A new machine: an empty database and no files.
+    restored, restored_files = _app_with_files(tmp_path, "restored")
+    result = invoke(restored, "restore", str(path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "and 2 attached files (1 KB)" in result.output
+    assert "Warning" not in result.output
+    for key, data in keys.items():
+        assert (restored_files / key[:2] / key).read_bytes() == data
+    with restored.app_context():
+        from models import Attachment
+
+        assert set(db.session.execute(sa.select(Attachment.storage_key)).scalars()) == set(keys)
+        db.engine.dispose()
+    with live.app_context():
+        db.engine.dispose()
+
+
+def test_a_backup_says_which_files_were_gone_and_a_restore_which_rows_lack_their_file(tmp_path):
+    from tests import factories
+
+    live, live_files = _app_with_files(tmp_path, "live")
+    with live.app_context():
+        meeting = factories.meeting()
+        kept = _attach(live_files, meeting.id, b"%PDF-1.4 kept")
+        lost = _attach(live_files, meeting.id, b"%PDF-1.4 lost")
+    (live_files / lost[:2] / lost).unlink()  # lost from the disk before the backup
+    path = tmp_path / "b"
+    made = invoke(live, "backup", str(path))
+    assert made.exit_code == 0, made.output
+    assert "1 attached file (13 bytes); 1 named by a row not found on disk" in made.output
+
+    restored, restored_files = _app_with_files(tmp_path, "restored")
+    result = invoke(restored, "restore", str(path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert (restored_files / kept[:2] / kept).is_file()
+    assert "Warning: 1 attachment rows name a file that is not in" in result.output
+
+    # A backup made before the files were backed up: restored, and the missing files said.
+    Path(f"{path}.attachments.tar").unlink()
+    older, _ = _app_with_files(tmp_path, "older")
+    result = invoke(older, "restore", str(path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "The backup has no attached files (b.attachments.tar is not beside it)." in result.output
+    assert "Warning: 2 attachment rows name a file" in result.output
+    for app in (live, restored, older):
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("name, kind", [("../../outside", b"0"),  # a path out of the folder
+                                        ("ab/abcdef", b"0"),  # not a storage key
+                                        ("ab/ab" + "0" * 30, b"2")])  # a symbolic link
+def test_restore_refuses_an_archive_holding_anything_but_stored_files(tmp_path, name, kind):
+    import io
+    import tarfile
+
+    live, _ = _app_with_files(tmp_path, "live")
+    path = tmp_path / "b"
+    assert invoke(live, "backup", str(path)).exit_code == 0
+    with tarfile.open(f"{path}.attachments.tar", "w") as tar:
+        member = tarfile.TarInfo(name)
+        member.type = kind
+        if kind == tarfile.SYMTYPE:
+            member.linkname = "/etc/passwd"
+            tar.addfile(member)
+        else:
+            member.size = 4
+            tar.addfile(member, io.BytesIO(b"evil"))
+
+    target, target_files = _app_with_files(tmp_path, "target")
+    with target.app_context():
+        from tests import factories
+
+        factories.department("kept")
+    result = invoke(target, "restore", str(path), "--yes")
+    assert result.exit_code != 0
+    assert "which is not an attached file" in result.output
+    assert not (tmp_path / "outside").exists() and not target_files.exists()
+    with target.app_context():
+        assert db.session.execute(sa.select(Department.code)).scalars().all() == ["kept"]
+        db.engine.dispose()
+    with live.app_context():
+        db.engine.dispose()

@@ -8,12 +8,23 @@ with ``pg_restore --clean`` in one transaction.
 
 Both commands print the row count of every table: the backup's at its moment, the
 restore's once it is done, so the two can be compared.
+
+The attached files (evidence, signed minutes: ``ATTACHMENTS_DIR``) are rows' bytes kept on
+disk, so a backup without them would lose what users uploaded. ``backup PATH`` also writes
+``PATH.attachments.tar``: the files named by the backup's own rows (the same moment), each
+under its storage key. ``restore PATH`` puts them back beside the others (a stored file is
+never changed, only added or removed, so a key names the same bytes everywhere) and checks
+that every restored row's file is on disk. A backup made before files were backed up restores
+as before, and the restore says how many rows name a file that is not there.
 """
 import os
+import re
 import shutil
 import sqlite3
 import subprocess  # nosec B404 # pg_dump/pg_restore only, with an argument list, never a shell
+import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -25,6 +36,8 @@ from sqlalchemy.engine import make_url
 from tracker.extensions import db
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+FILES_SUFFIX = ".attachments.tar"
+STORED_NAME = re.compile(r"([0-9a-f]{2})/(\1[0-9a-f]{30})")  # as tracker.attachments.path_of
 
 
 class BackupError(Exception):
@@ -104,18 +117,77 @@ def _run(args, env):
 # ---------------------------------------------------------------- backup
 
 
-def backup(url, path, force=False):
-    """Write a backup of the database at ``url`` to ``path``; return its row counts."""
+@dataclass
+class Files:
+    """The attached files of a backup or a restore."""
+
+    count: int = 0
+    size: int = 0
+    missing: int = 0  # named by a row, not on disk
+
+    def describe(self):
+        size = (f"{self.size} bytes" if self.size < 1024
+                else f"{self.size / 1024:.0f} KB" if self.size < 1024 * 1024
+                else f"{self.size / (1024 * 1024):.1f} MB")
+        text = f"{self.count} attached file{'' if self.count == 1 else 's'} ({size})"
+        if self.missing:
+            text += f"; {self.missing} named by a row not found on disk"
+        return text
+
+
+def files_path(path):
+    """Where the attached files of the backup at ``path`` are: ``PATH.attachments.tar``."""
+    return Path(str(path) + FILES_SUFFIX)
+
+
+def backup(url, path, force=False, attachments_dir=None):
+    """Write a backup of the database at ``url`` to ``path``, and the attached files its rows
+    name (found in ``attachments_dir``) beside it; return its row counts and ``Files``."""
     path = Path(path)
-    if path.exists() and not force:
-        raise BackupError(f"{path} exists; choose another name or pass --force")
+    for target in (path, files_path(path)):
+        if target.exists() and not force:
+            raise BackupError(f"{target} exists; choose another name or pass --force")
     path.parent.mkdir(parents=True, exist_ok=True)
     dialect = make_url(url).get_backend_name()
     if dialect == "sqlite":
-        return _backup_sqlite(_sqlite_path(url), path)
-    if dialect == "postgresql":
-        return _backup_postgresql(url, path)
-    raise BackupError(f"no backup for {dialect} databases")
+        counts, keys = _backup_sqlite(_sqlite_path(url), path)
+    elif dialect == "postgresql":
+        counts, keys = _backup_postgresql(url, path)
+    else:
+        raise BackupError(f"no backup for {dialect} databases")
+    files = _archive(keys, Path(attachments_dir) if attachments_dir else None, files_path(path))
+    return counts, files
+
+
+def _stored_keys(execute, counts):
+    """The storage keys of the attachments table (none when the schema predates it)."""
+    if "attachments" not in counts:
+        return []
+    return [row[0] for row in execute("SELECT storage_key FROM attachments")]
+
+
+def _archive(keys, root, target):
+    """Write the files of ``keys`` under ``root`` to the tar ``target`` (atomically);
+    a key whose file is gone (removed since the backup's moment) is counted as missing."""
+    files = Files()
+    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".partial",
+                                    dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with tarfile.open(tmp, "w") as tar:
+            for key in sorted(keys):
+                source = root / key[:2] / key if root else None
+                if source is None or not source.is_file():
+                    files.missing += 1
+                    continue
+                tar.add(source, arcname=f"{key[:2]}/{key}", recursive=False)
+                files.count += 1
+                files.size += source.stat().st_size
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return files
 
 
 def _backup_sqlite(source_path, path):
@@ -136,13 +208,14 @@ def _backup_sqlite(source_path, path):
             if check != "ok":
                 raise BackupError(f"the backup failed its integrity check: {check}")
             counts = sqlite_counts(target)
+            keys = _stored_keys(target.execute, counts)
         finally:
             target.close()
             source.close()
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-    return counts
+    return counts, keys
 
 
 def _backup_postgresql(url, path):
@@ -154,28 +227,86 @@ def _backup_postgresql(url, path):
             # Export this transaction's snapshot: pg_dump dumps exactly what is counted here.
             snapshot = connection.execute(sa.text("SELECT pg_export_snapshot()")).scalar()
             counts = table_counts(connection)
+            keys = _stored_keys(lambda sql: connection.execute(sa.text(sql)), counts)
             _run([pg_dump, "--format=custom", "--no-owner", "--no-privileges",
                   f"--snapshot={snapshot}", f"--file={path}", f"--dbname={conninfo}"], env)
             connection.rollback()
     finally:
         engine.dispose()
-    return counts
+    return counts, keys
 
 
 # ---------------------------------------------------------------- restore
 
 
-def restore(url, path):
-    """Replace the database at ``url`` by the backup at ``path``; return its row counts."""
+def restore(url, path, attachments_dir=None):
+    """Replace the database at ``url`` by the backup at ``path`` and put its attached files
+    back in ``attachments_dir``; return the row counts and ``Files`` (``missing``: restored
+    rows naming a file that is not on disk)."""
     path = Path(path)
     if not path.is_file():
         raise BackupError(f"there is no backup at {path}")
     dialect = make_url(url).get_backend_name()
+    if dialect not in ("sqlite", "postgresql"):
+        raise BackupError(f"no restore for {dialect} databases")
+    root = Path(attachments_dir) if attachments_dir else None
+    archive = files_path(path)
+    members = _checked_members(archive) if archive.is_file() else None
     if dialect == "sqlite":
-        return _restore_sqlite(path, _sqlite_path(url))
-    if dialect == "postgresql":
-        return _restore_postgresql(path, url)
-    raise BackupError(f"no restore for {dialect} databases")
+        counts = _restore_sqlite(path, _sqlite_path(url))
+    else:
+        counts = _restore_postgresql(path, url)
+    files = Files()
+    if members and root is not None:
+        files = _extract(archive, members, root)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            keys = _stored_keys(lambda sql: connection.execute(sa.text(sql)), counts)
+    finally:
+        engine.dispose()
+    files.missing = sum(1 for key in keys if root is None or not (root / key[:2] / key).is_file())
+    return counts, files
+
+
+def _checked_members(archive):
+    """The regular files of the tar ``archive``, each named as a stored file is; anything
+    else (a link, a device, a path out of the folder) refuses the whole restore, before the
+    database is touched."""
+    try:
+        with tarfile.open(archive, "r:") as tar:
+            members = tar.getmembers()
+    except tarfile.TarError as exc:
+        raise BackupError(f"{archive} is not an archive of attached files: {exc}") from None
+    for member in members:
+        if not (member.isfile() and STORED_NAME.fullmatch(member.name)):
+            raise BackupError(f"{archive} holds {member.name!r}, which is not an attached file")
+    return members
+
+
+def _extract(archive, members, root):
+    """Put the files back under ``root``, each written whole then renamed into place; a file
+    already there (the same key, so the same bytes) is left as it is."""
+    files = Files()
+    with tarfile.open(archive, "r:") as tar:
+        for member in members:
+            target = root / member.name
+            files.count += 1
+            files.size += member.size
+            if target.is_file():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
+            try:
+                with os.fdopen(fd, "wb") as out, tar.extractfile(member) as data:
+                    shutil.copyfileobj(data, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+    return files
 
 
 def _restore_sqlite(path, target_path):
@@ -232,14 +363,17 @@ def _echo_counts(counts):
 @with_appcontext
 def backup_command(path, force):
     """Back up the database to PATH while the app keeps running (SQLite: online backup
-    API; PostgreSQL: pg_dump custom format). Prints the row counts at the backup's moment."""
+    API; PostgreSQL: pg_dump custom format), and the attached files its rows name to
+    PATH.attachments.tar. Prints the row counts at the backup's moment."""
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     try:
-        counts = backup(url, path, force=force)
+        counts, files = backup(url, path, force=force,
+                               attachments_dir=current_app.config["ATTACHMENTS_DIR"])
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Backed up to {path}; rows at the backup's moment:")
     _echo_counts(counts)
+    click.echo(f"and {files.describe()} in {files_path(path)}")
 
 
 @click.command("restore")
@@ -248,7 +382,8 @@ def backup_command(path, force):
 @with_appcontext
 def restore_command(path, yes):
     """Replace the whole database with the backup at PATH (SQLite: backup API into the
-    database; PostgreSQL: pg_restore --clean in one transaction). Stop the app first."""
+    database; PostgreSQL: pg_restore --clean in one transaction) and put back the attached
+    files of PATH.attachments.tar. Stop the app first."""
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     if not yes:
         click.confirm(f"Replace every row of {make_url(url).render_as_string()} "
@@ -256,11 +391,18 @@ def restore_command(path, yes):
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the old database open
     try:
-        counts = restore(url, path)
+        counts, files = restore(url, path, attachments_dir=current_app.config["ATTACHMENTS_DIR"])
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored {path}; rows now:")
     _echo_counts(counts)
+    if not files_path(path).is_file():
+        click.echo(f"The backup has no attached files ({files_path(path).name} is not beside it).")
+    click.echo(f"and {files.describe()}")
+    if files.missing:
+        click.echo(f"Warning: {files.missing} attachment rows name a file that is not in "
+                   f"{current_app.config['ATTACHMENTS_DIR']}; those files cannot be opened.",
+                   err=True)
 
 
 def init_app(app):
