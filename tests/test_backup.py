@@ -198,17 +198,25 @@ def scratch_database(database_url):
                     reason="pg_dump and pg_restore are not installed")
 def test_postgresql_backup_while_writing_restores_equal_into_an_empty_database(
         app, tmp_path, scratch_database, figure):
+    from tests import factories
+
     build_world()
+    key = _attach(Path(app.config["ATTACHMENTS_DIR"]), factories.meeting().id, b"%PDF-1.4 pg")
     baseline = _world_counts()
     path = tmp_path / "tracker.dump"
 
     counts, before, after = backup_while_writing(app, path)
 
     assert path.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
-    restored = create_app({"SQLALCHEMY_DATABASE_URI": scratch_database})
+    files = tmp_path / "restored-files"
+    restored = create_app({"SQLALCHEMY_DATABASE_URI": scratch_database,
+                           "ATTACHMENTS_DIR": str(files)})
     result = invoke(restored, "restore", str(path), "--yes")
     assert result.exit_code == 0, result.output
     assert printed_counts(result.output) == counts
+    assert "and 1 attached file (11 bytes)" in result.output and "Warning" not in result.output
+    assert (files / key[:2] / key).read_bytes() == b"%PDF-1.4 pg"
+    (Path(app.config["ATTACHMENTS_DIR"]) / key[:2] / key).unlink()
     with restored.app_context():
         with db.engine.connect() as connection:
             assert backup_module.table_counts(connection) == counts

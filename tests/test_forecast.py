@@ -264,6 +264,35 @@ def test_the_forecast_and_its_words_on_the_milestone_page(world, as_user):
     assert "Waits for PWD-03, forecast to finish on" in page
 
 
+def test_a_milestone_past_its_expected_finish_with_nothing_done_is_not_forecast_for_today(
+        world, as_user):
+    p3, f8 = world["p3"], world["f8"]
+    _completed(p3.plan, 6, 1.5)
+    p3.category, p3.start_date = "infrastructure", TODAY - timedelta(days=300)
+    p3.due_date = p3.baseline_due = TODAY - timedelta(days=240)  # planned 60 days, expected 90
+    p3.percent_complete = 0
+    db.session.add(MilestoneDependency(predecessor_id=p3.id, successor_id=f8.id))
+    db.session.commit()
+    f = fc.forecast_for(p3, TODAY)
+    assert f.on == TODAY + timedelta(days=90) and f.left_days == 90
+    page = as_user(world["nic"]).get(f"/milestones/{p3.id}").get_data(as_text=True)
+    assert ("Not finished and past its expected finish: the work left (90 days at its pace) "
+            "is counted from today.") in page
+    assert "18-02-2027" in page  # 20-11-2026 + 90 days
+    # Its successor waits for that work, then does its own.
+    after = fc.forecast_for(f8, TODAY)
+    assert after.waits_for == ("PWD-03", TODAY + timedelta(days=90))
+    assert after.on > TODAY + timedelta(days=90)
+
+    # Half done: only the half left (of the duration its progress now points to: 300 days
+    # for half, blended with the record's 90) is counted from today.
+    p3.percent_complete = 50
+    db.session.commit()
+    f = fc.forecast_for(p3, TODAY)
+    assert f.expected_days == pytest.approx(90 + 0.25 * (600 - 90))
+    assert f.left_days == 109 and f.on == TODAY + timedelta(days=109)
+
+
 def test_the_scan_flags_a_forecast_to_slip_before_the_due_date(world):
     p3 = world["p3"]
     _completed(p3.plan, 6, 2.0)

@@ -17,7 +17,10 @@ Three things go into it, each stated in words on the milestone page:
    predecessor's forecast plus its own remaining work (its expected duration × the share
    not yet done).
 
-An open milestone never finishes before today. ``forecast`` answers for one milestone from
+An open milestone never finishes before today: when its forecast has passed, it still has its
+remaining work to do (its expected duration × the share not done), counted from today (a
+milestone with nothing done 200 days after its expected finish is not forecast to finish
+today; its successors wait for that work too). ``forecast`` answers for one milestone from
 plain inputs and ``today``; ``forecast_all`` is the set-based form (three queries, then
 Python over the rows, in dependency order) for the scan, the scorecard and the pages;
 ``tests/test_forecast.py`` proves they agree.
@@ -101,6 +104,7 @@ class Forecast:
     no_start: bool = False
     waits_for: tuple | None = None  # (code, forecast of the predecessor)
     not_before_today: bool = False
+    left_days: int = 0  # the work left counted from today, when the forecast had passed
     expected_days: float = 0.0  # the whole duration expected, for successors' remaining work
     start_date: date | None = None
 
@@ -145,12 +149,13 @@ def forecast(m, today: date, history: History, predecessors=(), department=""):
         if earliest > on:
             on, waits_for = earliest, (code, before.on)
     not_before_today = on < today
+    left = _days(remaining) if not_before_today else timedelta(0)
     if not_before_today:
-        on = today
+        on = today + left
     return Forecast(on=on, due_date=m.due_date, history=history, department=department,
                     percent=percent, time_percent=time_percent, no_start=planned is None,
                     waits_for=waits_for, not_before_today=not_before_today,
-                    expected_days=expected, start_date=m.start_date)
+                    left_days=left.days, expected_days=expected, start_date=m.start_date)
 
 
 # --- The set-based form -------------------------------------------------------------------
@@ -268,6 +273,7 @@ def describe(f):
     """The basis of a forecast in sentences, for people: its record, its progress, what it
     waits for. Empty for no forecast."""
     from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     from tracker.labels import label
     from tracker.templating import format_date
@@ -300,6 +306,12 @@ def describe(f):
         code, on = f.waits_for
         words.append(_("Waits for %(code)s, forecast to finish on %(date)s, and then needs "
                        "its own remaining work.", code=code, date=format_date(on)))
-    if f.not_before_today:
+    if f.not_before_today and f.left_days:
+        words.append(ngettext(
+            "Not finished and past its expected finish: the work left (%(num)d day at its "
+            "pace) is counted from today.",
+            "Not finished and past its expected finish: the work left (%(num)d days at its "
+            "pace) is counted from today.", f.left_days))
+    elif f.not_before_today:
         words.append(_("Not finished yet, so not before today."))
     return words
