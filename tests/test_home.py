@@ -189,6 +189,27 @@ def test_nodal_officer_home_is_their_work_list(app, as_user):
     assert "edit the plan and resubmit it" in plan and 'href="/departments/pwd/plan"' in plan
 
 
+def test_nodal_home_lists_the_milestones_forecast_to_finish_late(app, as_user):
+    from models import MilestoneForecast
+
+    today = clock.today()
+    w = _pwd_world(today)
+    for m, days in ((w["soon"], 30), (w["far"], 5), (w["quiet"], 60), (w["late"], 90)):
+        db.session.add(MilestoneForecast(milestone_id=m.id, computed_on=today,
+                                         forecast_on=m.due_date + timedelta(days=days)))
+    db.session.commit()
+    client = as_user(factories.user("nodal", department=w["pwd"]))
+    html = client.get("/").get_data(as_text=True)
+    assert '<span class="work-number">2</span> forecast to finish late' in html
+    to_slip = html.split('id="to-slip"')[1].split("</section>")[0]
+    # Latest first; within the margin (7 days: PWD-09) and overdue ones (PWD-05) are not here.
+    assert to_slip.index("PWD-02 · Contractor register") < to_slip.index("PWD-07 · Road status map")
+    assert "PWD-09" not in to_slip and "PWD-05" not in to_slip
+    assert (w["quiet"].due_date + timedelta(days=60)).strftime("%d-%m-%Y") in to_slip
+    assert ">60<" in to_slip and ">30<" in to_slip
+    assert 'href="/flags/?department=pwd&amp;kind=forecast_to_slip"' in to_slip
+
+
 def test_empty_lists_say_so(app, as_user, auth):
     dept = factories.department("idle", name="Idle Dept")
     factories.plan(department=dept, status="submitted", submitted_at=datetime(2026, 11, 1, 6))
@@ -196,6 +217,7 @@ def test_empty_lists_say_so(app, as_user, auth):
     html = client.get("/").get_data(as_text=True)
     assert "Nothing overdue — well done." in html
     assert "Nothing due in the next 30 days." in html
+    assert "No milestone is forecast to finish more than 7 days after its due date." in html
     assert "No open bottlenecks." in html and "No open action items." in html
     assert "awaiting the Secretary" in html and "01-11-2026" in html
     auth.sign_out()

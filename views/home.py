@@ -62,10 +62,12 @@ def _nodal(today, t):
         next_step=work.plan_next_step(plan),
         overdue=work.overdue_milestones(department.id, today),
         due_soon=work.due_soon_milestones(department.id, today),
+        to_slip=work.forecast_to_slip_milestones(department.id, today, t),
         stale=work.stale_milestones(department.id, today, t),
         bottlenecks=work.open_bottlenecks(department.id, today, t),
         action_items=work.open_action_items(department.id, today),
         due_soon_days=work.DUE_SOON_DAYS, stale_days=t.stale_days,
+        margin_days=t.forecast_margin_days,
     )
 
 

@@ -94,6 +94,20 @@ def stale_milestones(department_id, today: date, t: Thresholds, limit=LIMIT):
     )
 
 
+def forecast_to_slip_milestones(department_id, today: date, t: Thresholds, limit=LIMIT):
+    """Open milestones not yet due whose forecast (as the latest scan stored it) is later
+    than their due date by more than ``forecast_margin_days``, the latest forecast first;
+    rows as ``overdue_milestones`` with the forecast and the days after the due date last."""
+    forecast = rules.forecast_on_sql()
+    return _listed(
+        sa.select(*_MILESTONE_COLUMNS, forecast,
+                  rules.days_between(Milestone.due_date, forecast).label("slip"))
+        .where(Milestone.department_id == department_id, rules.forecast_to_slip_sql(today, t))
+        .order_by(sa.desc("slip"), Milestone.due_date, Milestone.id),
+        limit,
+    )
+
+
 # --- Bottlenecks ------------------------------------------------------------------------------------
 
 
