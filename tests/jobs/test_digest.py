@@ -343,3 +343,37 @@ def test_two_runs_that_read_the_same_pending_mail_send_it_once(roadmap, smtp, mo
     assert mail.deliver(TODAY, NOW) == {"mails sent": 0, "mails failed": 0}
     assert len(smtp.to("nodal.health@test.example")) == 1
     assert len(smtp.messages) == 4
+
+
+@pytest.mark.commits
+def test_a_scheduler_process_that_served_no_page_links_its_digest_right(tmp_path):
+    """The views load on first use (``TrackerApp``): a process that has routed nothing (the
+    scheduler, ``flask jobs run digest``) builds the digest's links all the same."""
+    from tracker import create_app
+
+    inbox_ = Inbox(free_port())
+    inbox_.start()
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'scheduler.db'}",
+                        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": inbox_.port,
+                        "BASE_URL": "https://tracker.test.example"})
+    try:
+        with fresh.app_context():
+            db.create_all()
+            health = factories.department("health", name="Health")
+            plan = factories.plan(department=health, status="approved")
+            late = factories.milestone(plan=plan, title="Integrate birth certificates",
+                                       today=TODAY, due_date=TODAY - timedelta(days=1),
+                                       start_date=None)
+            factories.user("nodal", department=health, email="nodal.health@test.example")
+            scan.scan(TODAY, NOW, Thresholds())
+            db.session.commit()
+            assert fresh._views_pending  # nothing has routed or built a URL yet
+            assert digest.run(TODAY, NOW)["mails sent"] == 1
+            late_id = late.id
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        inbox_.stop()
+    (mail_,) = inbox_.to("nodal.health@test.example")
+    assert (f'href="https://tracker.test.example/milestones/{late_id}#update-title"'
+            in body(mail_, "html"))
