@@ -102,3 +102,29 @@ def test_viewer_sees_the_overview_and_no_action(page, roadmap):
     expect(main.locator("form")).to_have_count(0)
     expect(main.get_by_role("button")).to_have_count(0)
     checked(page, "home-viewer")
+
+
+def test_on_a_phone_the_department_page_lists_milestones_as_blocks_without_scrolling_sideways(
+        page, roadmap):
+    from tests.browser.helpers import PHONE, check_phone_width
+
+    sign_in(page, roadmap["nodal"])
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    page.goto("/departments/pwd")
+    check_phone_width(page)
+    for region in (page.get_by_role("region", name="Milestones"),
+                   page.get_by_role("region", name="The most severe open flag")):
+        # Nothing scrolls sideways inside the table's region either.
+        assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), region
+    row = page.get_by_role("region", name="Milestones").locator("tbody tr").filter(
+        has_text="PWD-05")
+    # A block per milestone, each cell named by its column (the name drawn before it).
+    assert row.evaluate("e => getComputedStyle(e).display") == "block"
+    status = row.locator("td[data-label=Status]")
+    expect(status).to_have_text("In progress")
+    assert status.evaluate("e => getComputedStyle(e, '::before').content") == '"Status: "'
+    box = row.get_by_role("link", name="Online building permits").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE  # the title whole, not cut off
+    # The column headings stay as a line of sort links.
+    expect(page.get_by_role("link", name="Due (sort by this column)")).to_be_visible()
+    check_a11y(page)
