@@ -119,7 +119,7 @@ def test_on_a_phone_the_department_page_lists_milestones_as_blocks_without_scrol
     row = page.get_by_role("region", name="Milestones").locator("tbody tr").filter(
         has_text="PWD-05")
     # A block per milestone, each cell named by its column (the name drawn before it).
-    assert row.evaluate("e => getComputedStyle(e).display") == "block"
+    assert row.evaluate("e => getComputedStyle(e).display") != "table-row"
     status = row.locator("td[data-label=Status]")
     expect(status).to_have_text("In progress")
     assert status.evaluate("e => getComputedStyle(e, '::before').content") == '"Status: "'
@@ -127,4 +127,14 @@ def test_on_a_phone_the_department_page_lists_milestones_as_blocks_without_scrol
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE  # the title whole, not cut off
     # The column headings stay as a line of sort links.
     expect(page.get_by_role("link", name="Due (sort by this column)")).to_be_visible()
+    check_a11y(page)
+
+    # The bottlenecks: each block leads with the bottleneck, then its department and the rest.
+    page.goto("/bottlenecks")
+    check_phone_width(page)
+    row = page.locator("tbody tr").filter(has_text="Vendor has not deployed the patch")
+    title = row.get_by_role("link", name="Vendor has not deployed the patch").bounding_box()
+    department = row.locator("td[data-label=Department]").bounding_box()
+    assert title["y"] + title["height"] <= department["y"]
+    assert title["x"] + title["width"] <= PHONE
     check_a11y(page)
