@@ -138,3 +138,11 @@ def test_on_a_phone_the_department_page_lists_milestones_as_blocks_without_scrol
     assert title["y"] + title["height"] <= department["y"]
     assert title["x"] + title["width"] <= PHONE
     check_a11y(page)
+
+    # The flags and the inbox too: nothing scrolls sideways inside their tables.
+    for path, name in (("/flags/?escalation=&status=open", "Flags"),
+                       ("/notifications/", "Your notifications")):
+        page.goto(path)
+        check_phone_width(page)
+        assert page.get_by_role("region", name=name).evaluate(
+            "e => e.scrollWidth <= e.clientWidth"), path
