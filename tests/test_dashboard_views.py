@@ -2,6 +2,7 @@
 the records behind a number, downloads, the nodal officer's view and the query count."""
 import csv
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -155,10 +156,13 @@ def test_a_number_opens_the_records_behind_it(known, as_user):
     assert overdue_cell[0] == "2"
     records = parse(_get(client, overdue_cell[1]).get_data(as_text=True)).tables["records"]
     assert [row[0][0] for row in records[1:]] == ["M3", "M4"]
+    # Each milestone links to its own page (where it is updated), each bottleneck to its own.
+    assert all(re.fullmatch(r"/milestones/\d+", row[1][1]) for row in records[1:])
     bottlenecks = _get(client, "/dashboard/records?kind=bottlenecks&age=31-60&age=60%2B"
                                "&department=health").get_data(as_text=True)
     rows = parse(bottlenecks).tables["records"][1:]
     assert sorted(r[3][0] for r in rows) == ["Critical", "Low"]
+    assert all(re.fullmatch(r"/bottlenecks/\d+", r[0][1]) for r in rows)
     done = parse(_get(client, "/dashboard/records?on_time=1").get_data(as_text=True))
     assert [r[0][0] for r in done.tables["records"][1:]] == ["M1"]
     websites = parse(_get(client, "/dashboard/records?kind=websites&certificate=expired")
