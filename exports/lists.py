@@ -15,6 +15,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from exports.workbook import Column, Table, csv_text, new_workbook, to_bytes
+from tracker.labels import remembered
 
 
 def list_workbook(title, description, columns, rows, generated) -> bytes:
@@ -22,7 +23,8 @@ def list_workbook(title, description, columns, rows, generated) -> bytes:
     facts = [(_("Showing"), description)] if description else []
     table = Table(wb, title, title, [Column(c.header, c.kind, c.width) for c in columns],
                   generated, facts=facts)
-    table.write(tuple(c.value(row) for c in columns) for row in rows)
+    with remembered():
+        table.write(tuple(c.value(row) for c in columns) for row in rows)
     return to_bytes(wb)
 
 
@@ -51,12 +53,13 @@ def list_csv(columns, rows, batch=500):
     out.seek(0)
     out.truncate()
     n = 0
-    for row in rows:
-        writer.writerow([_csv_value(c.value(row), c.kind) for c in columns])
-        n += 1
-        if n % batch == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+    with remembered():
+        for row in rows:
+            writer.writerow([_csv_value(c.value(row), c.kind) for c in columns])
+            n += 1
+            if n % batch == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
     if out.tell():
         yield out.getvalue()

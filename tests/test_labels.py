@@ -261,3 +261,22 @@ def test_no_export_shows_a_stored_code(app, language):
         if codes:
             shown[url] = codes
     assert shown == {}
+
+
+def test_remembered_words_are_the_readers_and_end_with_the_export(app):
+    """An export words each code once (``remembered``); in the reader's language, and only
+    while the export lasts."""
+    from flask_babel import force_locale
+
+    from tracker.labels import label, remembered
+
+    with app.test_request_context("/"):
+        with force_locale("hi"):
+            hindi = label("health", "overdue")
+            with remembered():
+                assert label("health", "overdue") == hindi
+                assert label("health", "overdue") is label("health", "overdue")
+                assert label("health", "") == ""
+        assert hindi != "Overdue"
+        with force_locale("en"):
+            assert label("health", "overdue") == "Overdue"  # nothing remembered after it

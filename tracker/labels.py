@@ -10,6 +10,9 @@ The words are marked with ``N_`` (found by ``pybabel extract``) and translated w
 for; ``tests/test_labels.py`` checks that every code a model can store has words here and that
 no page or workbook shows a code instead of its words.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask_babel import gettext, lazy_gettext
 
 from tracker.i18n import N_
@@ -264,12 +267,38 @@ def website_state(column, state, t):
     return label(f"website_{column}", state, days=website_state_days(t).get(column, 0))
 
 
+# Within ``remembered()``: {(kind, code): words} already worded for this reader.
+_remembered: ContextVar[dict | None] = ContextVar("remembered_labels", default=None)
+
+
+@contextmanager
+def remembered():
+    """Word each code once while this lasts: a long export words the same few codes on
+    every row, and each ``gettext`` looks up the request's translations again (a quarter
+    of an exported list's time). The reader's language does not change within it."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def label(kind, code, **values):
     """The words of ``code`` of ``kind`` in the reader's language ("" for none). A code this
     module does not know is shown as words ("some_code" → "Some code"), never as the code;
     the tests keep that from happening for every code a model stores."""
     if code is None or code == "":
         return ""
+    memo = None if values else _remembered.get()
+    if memo is not None:
+        words = memo.get((kind, code))
+        if words is None:
+            words = memo[(kind, code)] = _label(kind, code)
+        return words
+    return _label(kind, code, **values)
+
+
+def _label(kind, code, **values):
     words = LABELS[kind].get(str(code))
     if words is None:
         return str(code).replace("_", " ").capitalize()
