@@ -10,12 +10,15 @@
   to disk, then renamed), and returns its storage key. A file written in a transaction that
   is rolled back is deleted; a file removed in a transaction is only deleted once it commits
   (see ``_after_commit`` / ``_after_rollback``), so the disk follows the database.
-- ``path_of(key)`` is where a stored file is, for sending it.
+- ``path_of(key)`` is where a stored file is, for sending it; ``stored_name(key)`` the same
+  below the store's root, ``write_whole`` the atomic write (the backup's restore uses both).
 """
 import hashlib
+import io
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -38,7 +41,7 @@ EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", XLSX: ".xlsx"}
 MAX_FILES_PER_UPLOAD = 5
 
 __all__ = ["UploadRefused", "CheckedFile", "check_upload", "check_uploads", "write",
-           "path_of", "human_size"]
+           "path_of", "stored_name", "write_whole", "human_size"]
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,35 @@ def root() -> Path:
     return Path(current_app.config["ATTACHMENTS_DIR"])
 
 
-def path_of(key: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}", key or ""):
+STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def stored_name(key: str) -> str:
+    """Where a stored file is below the store's root: ``ab/abcd…`` (the backup's archive
+    names its files the same way)."""
+    if not STORAGE_KEY.fullmatch(key or ""):
         raise ValueError("not a storage key")
-    return root() / key[:2] / key
+    return f"{key[:2]}/{key}"
+
+
+def path_of(key: str) -> Path:
+    return root() / stored_name(key)
+
+
+def write_whole(target: Path, data) -> None:
+    """Write the file-like ``data`` to ``target`` whole or not at all: a temporary file in
+    the same directory, flushed to disk, then renamed into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(data, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write(checked: CheckedFile, session) -> str:
@@ -160,17 +188,7 @@ def write(checked: CheckedFile, session) -> str:
     ``session``'s transaction rolls back."""
     key = secrets.token_hex(16)
     target = path_of(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(checked.data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(target, io.BytesIO(checked.data))
     session.info.setdefault("attachments_written", []).append(target)
     return key
 

@@ -18,7 +18,6 @@ that every restored row's file is on disk. A backup made before files were backe
 as before, and the restore says how many rows name a file that is not there.
 """
 import os
-import re
 import shutil
 import sqlite3
 import subprocess  # nosec B404 # pg_dump/pg_restore only, with an argument list, never a shell
@@ -33,11 +32,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from tracker.attachments import human_size, stored_name, write_whole
 from tracker.extensions import db
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 FILES_SUFFIX = ".attachments.tar"
-STORED_NAME = re.compile(r"([0-9a-f]{2})/(\1[0-9a-f]{30})")  # as tracker.attachments.path_of
 
 
 class BackupError(Exception):
@@ -126,10 +125,7 @@ class Files:
     missing: int = 0  # named by a row, not on disk
 
     def describe(self):
-        size = (f"{self.size} bytes" if self.size < 1024
-                else f"{self.size / 1024:.0f} KB" if self.size < 1024 * 1024
-                else f"{self.size / (1024 * 1024):.1f} MB")
-        text = f"{self.count} attached file{'' if self.count == 1 else 's'} ({size})"
+        text = f"{self.count} attached file{'' if self.count == 1 else 's'} ({human_size(self.size)})"
         if self.missing:
             text += f"; {self.missing} named by a row not found on disk"
         return text
@@ -166,6 +162,16 @@ def _stored_keys(execute, counts):
     return [row[0] for row in execute("SELECT storage_key FROM attachments")]
 
 
+def _on_disk(root, key):
+    """The stored file of ``key`` under ``root`` when it is there (a key that is not a
+    storage key names no file)."""
+    try:
+        source = root / stored_name(key) if root else None
+    except ValueError:
+        return None
+    return source if source is not None and source.is_file() else None
+
+
 def _archive(keys, root, target):
     """Write the files of ``keys`` under ``root`` to the tar ``target`` (atomically);
     a key whose file is gone (removed since the backup's moment) is counted as missing."""
@@ -177,11 +183,11 @@ def _archive(keys, root, target):
     try:
         with tarfile.open(tmp, "w") as tar:
             for key in sorted(keys):
-                source = root / key[:2] / key if root else None
-                if source is None or not source.is_file():
+                source = _on_disk(root, key)
+                if source is None:
                     files.missing += 1
                     continue
-                tar.add(source, arcname=f"{key[:2]}/{key}", recursive=False)
+                tar.add(source, arcname=stored_name(key), recursive=False)
                 files.count += 1
                 files.size += source.stat().st_size
         tmp.replace(target)
@@ -265,8 +271,16 @@ def restore(url, path, attachments_dir=None):
             keys = _stored_keys(lambda sql: connection.execute(sa.text(sql)), counts)
     finally:
         engine.dispose()
-    files.missing = sum(1 for key in keys if root is None or not (root / key[:2] / key).is_file())
+    files.missing = sum(1 for key in keys if _on_disk(root, key) is None)
     return counts, files
+
+
+def _stored_name_or_none(name):
+    """``name`` as the store names a file (``ab/abcd…``), or None when it is not one."""
+    try:
+        return stored_name(name.rpartition("/")[2])
+    except ValueError:
+        return None
 
 
 def _checked_members(archive):
@@ -279,7 +293,7 @@ def _checked_members(archive):
     except tarfile.TarError as exc:
         raise BackupError(f"{archive} is not an archive of attached files: {exc}") from None
     for member in members:
-        if not (member.isfile() and STORED_NAME.fullmatch(member.name)):
+        if not (member.isfile() and member.name == _stored_name_or_none(member.name)):
             raise BackupError(f"{archive} holds {member.name!r}, which is not an attached file")
     return members
 
@@ -295,17 +309,8 @@ def _extract(archive, members, root):
             files.size += member.size
             if target.is_file():
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
-            try:
-                with os.fdopen(fd, "wb") as out, tar.extractfile(member) as data:
-                    shutil.copyfileobj(data, out)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with tar.extractfile(member) as data:
+                write_whole(target, data)
     return files
 
 
