@@ -148,9 +148,9 @@ def forecast(m, today: date, history: History, predecessors=(), department=""):
         earliest = before.on + _days(remaining)
         if earliest > on:
             on, waits_for = earliest, (code, before.on)
-    not_before_today = on < today
-    left = _days(remaining) if not_before_today else timedelta(0)
+    not_before_today, left = on < today, timedelta(0)
     if not_before_today:
+        left = _days(remaining)
         on = today + left
     return Forecast(on=on, due_date=m.due_date, history=history, department=department,
                     percent=percent, time_percent=time_percent, no_start=planned is None,

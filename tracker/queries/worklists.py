@@ -96,7 +96,7 @@ def stale_milestones(department_id, today: date, t: Thresholds, limit=LIMIT):
 
 def forecast_to_slip_milestones(department_id, today: date, t: Thresholds, limit=LIMIT):
     """Open milestones not yet due whose forecast (as the latest scan stored it) is later
-    than their due date by more than ``forecast_margin_days``, the latest forecast first;
+    than their due date by more than ``forecast_margin_days``, most days late first;
     rows as ``overdue_milestones`` with the forecast and the days after the due date last."""
     forecast = rules.forecast_on_sql()
     return _listed(
