@@ -99,9 +99,12 @@ class AdvisoryLock:
 
     @staticmethod
     def holder_backend(bind, name):
-        """The server process id of the session holding lock ``name``, or None."""
+        """The server process id of the session holding lock ``name`` in this database, or
+        None. (Advisory locks are per database: another database on the same server, a
+        staging copy, holds its own lock of the same name, which is not ours to end.)"""
         return bind.execute(sa.text(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND classid = :a AND objid = :b AND objsubid = 2"),
             {"a": NAMESPACE & 0xFFFFFFFF, "b": _key(name) & 0xFFFFFFFF}).scalar()
 

@@ -219,3 +219,31 @@ def test_force_ends_a_hung_database_session_on_postgresql(app, runner):
     db.session.rollback()
     assert [r.outcome for r in db.session.execute(
         sa.select(JobRun).order_by(JobRun.id)).scalars()] == ["abandoned", "ok"]
+
+
+def test_force_ends_only_this_databases_holder_not_a_namesake_in_another_database(app, runner):
+    """Advisory locks are per database: a staging copy on the same server running the same
+    job holds a lock of the same name, and ``--force`` here must not end its session."""
+    from sqlalchemy.engine import make_url
+
+    from jobs.locks import AdvisoryLock
+    from jobs.scheduler import job_lock
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    other_url = make_url(db.engine.url).set(database="postgres")
+    namesake = AdvisoryLock(other_url, "job:plan-reminder")
+    assert namesake.acquire("staging:7:ss")
+    held = job_lock("plan-reminder")
+    try:
+        assert held.acquire("host-h:66:hh")
+        db.session.add(JobRun(job_id="plan-reminder", holder="host-h:66:hh",
+                              started_at=utcnow() - timedelta(minutes=1), outcome="running"))
+        db.session.commit()
+        forced = runner.invoke(args=["jobs", "run", "plan-reminder", "--force"])
+        assert forced.exit_code == 0, forced.output
+        assert not held.alive()
+        assert namesake.alive()  # the other database's holder is left alone
+    finally:
+        held.release()
+        namesake.release()
